@@ -1,0 +1,144 @@
+"""Model configuration: every architecture of the notes is a value of `ModelConfig`.
+
+Defaults reproduce the original TensorFlow 1 encoder as of the late notes
+(## 103-122): raw 16 kHz waveform, InBlock 1x7 -> 32 channels, ten stride-2
+EBlocks with +Dense concatenation, Swish pre-activation, SEUnit with r = 1,
+average pooling, FCBlock 512 -> embedding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Activation = Literal["relu", "swish", "prelu"]
+Norm = Literal["batch", "batch_renorm", "instance", "group", "layer", "none"]
+
+
+@dataclass(frozen=True)
+class FrontendConfig:
+    """How the waveform becomes the input of the first block."""
+
+    # raw: the original, waveform as [time, 1]; strided: one strided conv;
+    # sinc: learned band-pass filterbank (SincNet, Ravanelli & Bengio 2018);
+    # logmel: log-mel spectrogram (2-D blocks on [time, mel, 1]).
+    kind: Literal["raw", "strided", "sinc", "logmel"] = "raw"
+    filters: int = 64  # strided / sinc: number of filters
+    kernel: int = 251  # strided / sinc: filter length in samples
+    stride: int = 80  # strided / sinc: hop in samples (80 = 200 frames/s)
+    n_mels: int = 64  # logmel
+    win_ms: float = 25.0  # logmel frame length
+    hop_ms: float = 10.0  # logmel hop
+    mean_norm: bool = True  # logmel: subtract the per-utterance mean per band
+    time_masks: int = 0  # SpecAugment masks applied in training only
+    time_mask_width: int = 10
+    freq_masks: int = 0
+    freq_mask_width: int = 8
+
+
+@dataclass(frozen=True)
+class InBlockConfig:
+    channels: int = 32  # ## 19: 64, ## 28: 32
+    kernel: int = 7  # ## 14: 1x3 => 1x7
+    res_block: bool = False  # ## 26 removed the ResBlock from the InBlock
+
+
+@dataclass(frozen=True)
+class EBlockConfig:
+    """Downsampling block; `layout` spells the main path as in the notes.
+
+    Tokens: "act", "conv" (the first is the k-wide strided conv, the second
+    the 1x1 bottleneck), "bn". ResBlocks and the SEUnit follow the layout.
+    """
+
+    channels: tuple[int, ...] = (32, 32, 32, 48, 48, 48, 48, 64, 64, 64)  # ## 29/103
+    res_blocks: tuple[int, ...] = (0, 1, 1, 2, 2, 2, 3, 3, 3, 3)  # ## 27
+    kernel: int = 3  # ## 16: 1x4 => 1x3
+    stride: int = 2
+    layout: tuple[str, ...] = ("act", "conv", "act", "conv")  # ## 33
+    se: Literal["after_res", "after_first_conv", "none"] = "after_res"  # ## 10, 11
+    dense_skip: bool = True  # "+Dense": concat the pooled block input
+
+
+@dataclass(frozen=True)
+class ResBlockConfig:
+    kernel: int = 3
+    norm: Norm = "batch"
+    se: bool = True  # ## 09
+
+
+@dataclass(frozen=True)
+class FCBlockConfig:
+    """act -> dense(width) -> act -> dense(embedding_dim) [+ residual] [-> norm]."""
+
+    width: int = 512  # ## 08 tried 1024
+    layers: int = 2  # ## 07 tried 1
+    residual: bool = True  # ## 03; applies when width == embedding_dim
+    dropout: float = 0.0  # ## 06: before the last dense
+    embedding_norm: Literal["none", "batch", "layer", "l2"] = "none"  # ## 119-122
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """OutBlock: classification head on top of the embedding (## 113-118)."""
+
+    kind: Literal["dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam"] = "dense"
+    hidden: int = 512
+    dropout: float = 0.0  # ## 117: 0.5, ## 118: 0.9
+    aam_scale: float = 30.0  # additive angular margin (ArcFace) head
+    aam_margin: float = 0.2
+
+
+@dataclass(frozen=True)
+class DenseNetConfig:
+    """model2 (## 15): densely connected pre-activation layers with SE."""
+
+    growth: int = 16
+    kernel: int = 7
+    layers: tuple[int, ...] = (2, 2, 6)  # ## 15: 2*16 + 2*32 + 6*64
+    stage_growth: tuple[int, ...] = (16, 32, 64)
+
+
+@dataclass(frozen=True)
+class ConformerConfig:
+    """Conformer (Gulati et al. 2020) on log-mel, as in reference 004."""
+
+    dim: int = 144
+    layers: int = 4
+    heads: int = 4
+    ff_mult: int = 4
+    conv_kernel: int = 15
+    subsampling: int = 4  # conv2d subsampling factor in time
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Transformer encoder on log-mel, as in reference 000."""
+
+    dim: int = 128
+    layers: int = 4
+    heads: int = 4
+    ff_dim: int = 256
+    pooling: Literal["cls", "mean"] = "cls"
+    subsampling: int = 4
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    network: Literal["seresnet", "densenet", "conformer", "transformer"] = "seresnet"
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
+    activation: Activation = "swish"  # ## 20
+    se_reduction: int = 1  # the original SEUnit had no reduction
+    in_block: InBlockConfig = field(default_factory=InBlockConfig)
+    e_block: EBlockConfig = field(default_factory=EBlockConfig)
+    res_block: ResBlockConfig = field(default_factory=ResBlockConfig)
+    pooling: Literal["avg", "max", "stats", "attentive_stats"] = "avg"  # ## 04 tried max
+    fc: FCBlockConfig = field(default_factory=FCBlockConfig)
+    embedding_dim: int = 256  # "out-channels" in the notes (## 103: 256)
+    head: HeadConfig = field(default_factory=HeadConfig)
+    densenet: DenseNetConfig = field(default_factory=DenseNetConfig)
+    conformer: ConformerConfig = field(default_factory=ConformerConfig)
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    weight_decay: float = 1e-6  # "generator-wd": L2 factor on kernels
