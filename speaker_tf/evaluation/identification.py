@@ -58,9 +58,9 @@ def clustering_scores(
     if method == "kmeans":
         pred = cluster.KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
     elif method == "agglomerative":
-        pred = cluster.AgglomerativeClustering(
-            n_clusters=k, metric="cosine", linkage="average"
-        ).fit_predict(x)
+        pred = cluster.AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(
+            x
+        )
     else:
         raise ValueError(f"method must be 'kmeans' or 'agglomerative', got {method!r}")
     h, c, v = metrics.homogeneity_completeness_v_measure(y, pred)
@@ -78,9 +78,7 @@ def clustering_scores(
     }
 
 
-def closed_set_identification(
-    enroll_emb: Any, enroll_labels: Any, test_emb: Any, test_labels: Any
-) -> float:
+def closed_set_identification(enroll_emb: Any, enroll_labels: Any, test_emb: Any, test_labels: Any) -> float:
     """Top-1 accuracy of assigning each test embedding to the nearest speaker centroid.
 
     Each speaker's centroid is the mean of its L2-normalised enrolment

@@ -39,9 +39,7 @@ def _validate(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     if lab.ndim != 1:
         raise ValueError(f"labels must be one-dimensional, got shape {np.shape(labels)}")
     if s.shape[0] != lab.shape[0]:
-        raise ValueError(
-            f"scores and labels differ in length: {s.shape[0]} scores vs {lab.shape[0]} labels"
-        )
+        raise ValueError(f"scores and labels differ in length: {s.shape[0]} scores vs {lab.shape[0]} labels")
     try:
         s = s.astype(np.float64)
     except (TypeError, ValueError) as exc:
@@ -49,9 +47,7 @@ def _validate(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isfinite(s)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"scores contain {int(bad.sum())} NaN/inf value(s); first at index {i}: {s[i]!r}"
-        )
+        raise ValueError(f"scores contain {int(bad.sum())} NaN/inf value(s); first at index {i}: {s[i]!r}")
     if lab.dtype == bool:
         lab = lab.astype(np.int8)
     try:
@@ -61,9 +57,7 @@ def _validate(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     not01 = (labf != 0) & (labf != 1)
     if not01.any():
         i = int(np.flatnonzero(not01)[0])
-        raise ValueError(
-            f"labels must be 0 (non-target) or 1 (target); index {i} has {lab[i]!r}"
-        )
+        raise ValueError(f"labels must be 0 (non-target) or 1 (target); index {i} has {lab[i]!r}")
     lab = labf.astype(np.int8)
     n_tar = int(lab.sum())
     if n_tar == 0:

@@ -52,9 +52,7 @@ def cohort_statistics(
     if coh.shape[0] < 2:
         raise ValueError(f"cohort needs at least 2 embeddings, got {coh.shape[0]}")
     if coh.shape[1] != emb.shape[1]:
-        raise ValueError(
-            f"cohort dimension {coh.shape[1]} differs from embedding dimension {emb.shape[1]}"
-        )
+        raise ValueError(f"cohort dimension {coh.shape[1]} differs from embedding dimension {emb.shape[1]}")
     n_coh = coh.shape[0]
     if top_n is not None and not (1 <= int(top_n) <= n_coh):
         raise ValueError(f"top_n must be in [1, {n_coh}] (cohort size), got {top_n!r}")

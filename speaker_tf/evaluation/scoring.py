@@ -10,9 +10,10 @@ No TensorFlow import: ``embed_fn`` is any callable mapping a float32 batch
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,9 +67,7 @@ def read_trials(path: PathLike) -> list[Trial]:
                 f"got {len(fields)}: {line.strip()!r}"
             )
         if fields[0] not in ("0", "1"):
-            raise CorpusError(
-                f"{path}:{number}: label must be 0 or 1, got {fields[0]!r} in {line.strip()!r}"
-            )
+            raise CorpusError(f"{path}:{number}: label must be 0 or 1, got {fields[0]!r} in {line.strip()!r}")
         trials.append(Trial(int(fields[0]), fields[1], fields[2]))
     if not trials:
         raise CorpusError(f"trial list {str(path)!r} contains no trials")
@@ -112,9 +111,7 @@ def cosine_scores(embeddings: Mapping[str, Any], trials: Sequence[Trial]) -> np.
             ) from None
         e = np.asarray(e, dtype=np.float64).reshape(-1)
         if rows and e.shape != rows[0].shape:
-            raise CorpusError(
-                f"embedding for {u!r} has dimension {e.shape[0]}, expected {rows[0].shape[0]}"
-            )
+            raise CorpusError(f"embedding for {u!r} has dimension {e.shape[0]}, expected {rows[0].shape[0]}")
         if not np.all(np.isfinite(e)):
             raise CorpusError(f"embedding for utterance {u!r} contains NaN/inf")
         rows.append(e)
@@ -132,7 +129,7 @@ def write_score_file(path: PathLike, scores: Any, trials: Sequence[Trial]) -> No
     if s.shape[0] != len(trials):
         raise ValueError(f"{s.shape[0]} scores for {len(trials)} trials")
     with open(path, "w", encoding="utf-8") as f:
-        for score, t in zip(s.tolist(), trials):
+        for score, t in zip(s.tolist(), trials, strict=True):
             f.write(f"{score!r} {int(t.label)} {t.enroll} {t.test}\n")
 
 

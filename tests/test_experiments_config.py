@@ -1,0 +1,155 @@
+"""Experiments: each module derives from its parent, overriding only what its note mentions."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from speaker_tf.config import ExperimentConfig, diff
+from speaker_tf.config.experiment import experiment_names, load_experiment
+from speaker_tf.errors import ConfigError
+
+NOTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "001_b8556130fc162371.txt"
+
+# Which words of a note justify overriding a config key (lower case substrings).
+KEY_TERMS = {
+    "model.res_block.norm": ["batchnorm to resblocks", "resblock: removed batch norm", "batch renorm",
+                             "removed batch norm"],
+    "model.res_block.se": ["seunit to residuals in resblocks"],
+    "model.e_block.se": ["seunit to residuals in eblocks", "seunit after first conv"],
+    "model.e_block.layout": ["eblock:", "eblocks"],
+    "model.e_block.dense_skip": ["skip connection between eblocks"],
+    "model.e_block.kernel": ["eblock kernel", "eblock/conv2d kernel"],
+    "model.e_block.channels": ["eblocks/channels", "eblock/channels"],
+    "model.e_block.res_blocks": ["eblocks/resblocks"],
+    "model.in_block.kernel": ["inblock/conv2d kernel"],
+    "model.in_block.channels": ["inblock/channels", "inblocks/channels", "inblock: 32"],
+    "model.in_block.res_block": ["inblock: removed resblock"],
+    "model.fc.residual": ["skip connection to fcblock"],
+    "model.fc.layers": ["dense layer in fcblock", "fcblock: act -> dense -> act -> dense"],
+    "model.fc.width": ["fcblock/dense1"],
+    "model.fc.embedding_norm": ["before embeddings"],
+    "model.head.kind": ["outblock:"],
+    "model.head.dropout": ["dropout"],
+    "model.pooling": ["pooling"],
+    "model.activation": ["activation: swish"],
+    "model.embedding_dim": ["out-channels"],
+    "model.weight_decay": ["generator-wd"],
+    "model.network": ["densenet"],
+    "model.densenet.layers": ["eblock: 2*16+2*32+64*6"],
+    "model.densenet.stage_growth": ["eblock: 2*16+2*32+64*6"],
+    "optim.learning_rate": ["learning rate"],
+    "optim.decay_steps": ["exponential decay"],
+    "optim.decay_rate": ["exponential decay"],
+    "train.validation_trials": ["validation set size", "validation size"],
+    "data.speakers_per_batch": ["batch size"],
+    "data.augment.enabled": ["datapp", "data: added"],
+    "data.augment.noise": ["gaussian noise"],
+    "data.augment.amplitude": ["random amplitude"],
+    "data.augment.smoothing": ["added smoothing"],
+    "data.augment.multi_step_noise": ["multi-step noise", "gaussian noise"],
+    "data.augment.p_noise_smooth": ["smoothing to noise", "gaussian noise"],
+    "data.augment.noise_std": ["randomness", "gaussian noise"],
+    "loss.triplet": ["batch_hard", "batch_all", "batch_semi_hard", "batch hard", "batch all"],
+    "loss.triplet_soft": ["soft margin"],
+    "loss.triplet_margin": ["margin", "without negative distance"],
+    "loss.cross_entropy_weight": ["cross entropy", "one-hot labels"],
+}
+
+
+def note_sections() -> dict[str, str]:
+    """Note id ("01.1", "122") -> the note's text, lower case."""
+    text = NOTES.read_text(encoding="utf-8")
+    parts = re.split(r"^## ([\d.]+)\s*$", text, flags=re.M)
+    return {parts[i]: parts[i + 1].lower() for i in range(1, len(parts), 2)}
+
+
+NAMES = experiment_names()
+NOTE_CHILDREN = [n for n in NAMES if load_experiment(n).note and load_experiment(n).parent]
+
+
+def test_every_note_has_a_module():
+    notes = set(note_sections())
+    modules = {load_experiment(name).note for name in NAMES}
+    assert notes - modules == set()
+    assert {"exp_01_1", "exp_122", "exp_128"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NOTE_CHILDREN)
+def test_overrides_only_keys_the_note_mentions(name):
+    experiment = load_experiment(name)
+    text = note_sections()[experiment.note]
+    for key in experiment.overrides:
+        if key in experiment.implied:
+            assert len(experiment.implied[key]) > 20, f"{name}: give a reason for {key}"
+            continue
+        terms = KEY_TERMS.get(key)
+        assert terms is not None, f"{name} overrides {key}, which no note term maps to"
+        assert any(t in text for t in terms), f"{name} overrides {key} but note ## {experiment.note} says: {text!r}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_is_parent_plus_overrides(name):
+    experiment = load_experiment(name)
+    parent = load_experiment(experiment.parent).config if experiment.parent else ExperimentConfig()
+    changed = diff(parent, experiment.config)
+    assert set(changed) <= set(experiment.overrides)
+    assert experiment.config.name == name
+    assert experiment.change.strip(), name
+
+
+def test_docstring_quotes_the_note():
+    for name in NAMES:
+        module = __import__(f"experiments.{name}", fromlist=["EXPERIMENT"])
+        experiment = module.EXPERIMENT
+        if experiment.note:
+            assert module.__doc__.startswith(f"## {experiment.note}"), name
+
+
+def test_flagship_is_l2_semihard_without_cross_entropy():
+    config = load_experiment("exp_122").config
+    assert config.model.fc.embedding_norm == "l2"
+    assert config.loss.triplet == "semihard"
+    assert config.loss.triplet_margin == 0.5
+    assert config.loss.cross_entropy_weight == 0.0
+    assert load_experiment("exp_123").config.loss.cross_entropy_weight == 1.0
+
+
+def test_unchanged_entries_are_reverted():
+    # ## 11 is "(unchanged)": ## 12 builds on ## 10, so it keeps the SEUnit after the ResBlocks.
+    assert load_experiment("exp_11").config.model.e_block.se == "after_first_conv"
+    assert load_experiment("exp_12").config.model.e_block.se == "after_res"
+    assert load_experiment("exp_12").parent == "exp_10"
+
+
+def test_retrained_entries_warm_start():
+    assert load_experiment("exp_110").warm_start == "exp_106"
+    assert load_experiment("exp_111").warm_start == "exp_105"
+
+
+def test_unknown_experiment_lists_close_matches():
+    with pytest.raises(ConfigError, match="exp_122"):
+        load_experiment("exp_1222")
+
+
+def test_override_errors_name_key_and_value():
+    config = ExperimentConfig()
+    with pytest.raises(ConfigError, match=r"embeding_norm.*did you mean model\.fc\.embedding_norm"):
+        config.override({"model.fc.embeding_norm": "l2"})
+    with pytest.raises(ConfigError, match=r"'l3'"):
+        config.override({"model.fc.embedding_norm": "l3"})
+    with pytest.raises(ConfigError, match=r"optim\.learning_rate='fast'"):
+        config.override({"optim.learning_rate": "fast"})
+    with pytest.raises(ConfigError, match=r"train\.epochs=1\.5"):
+        config.override({"train.epochs": 1.5})
+
+
+def test_override_coerces_ints_and_lists():
+    config = ExperimentConfig().override({"optim.learning_rate": 1, "model.e_block.channels": [8, 8]})
+    assert config.optim.learning_rate == 1.0 and isinstance(config.optim.learning_rate, float)
+    assert config.model.e_block.channels == (8, 8)
+
+
+def test_config_json_round_trip():
+    config = load_experiment("exp_122").config
+    assert ExperimentConfig.from_dict(config.to_dict()) == config
