@@ -89,7 +89,9 @@ def test_callback_with_plain_callable_every_two_epochs():
 def test_callback_validates_inputs():
     _, _, waveforms, trials = _data()
     with pytest.raises(CorpusError, match="spk0/utt0.wav"):
-        VerificationCallback(lambda b: b, {k: v for k, v in waveforms.items() if k != "spk0/utt0.wav"}, trials)
+        VerificationCallback(
+            lambda b: b, {k: v for k, v in waveforms.items() if k != "spk0/utt0.wav"}, trials
+        )
     uneven = dict(waveforms)
     uneven["spk0/utt1.wav"] = np.zeros(DIM + 1, np.float32)
     with pytest.raises(ValueError, match="one length"):

@@ -83,8 +83,12 @@ def test_score_file_round_trip_is_exact(tmp_path):
 
 @pytest.mark.parametrize(
     "bad_line, match",
-    [("abc 1 a b", "not a number"), ("0.5 7 a b", "label must be 0 or 1"), ("0.5 1 a", "4 fields"),
-     ("nan 1 a b", "not finite")],
+    [
+        ("abc 1 a b", "not a number"),
+        ("0.5 7 a b", "label must be 0 or 1"),
+        ("0.5 1 a", "4 fields"),
+        ("nan 1 a b", "not finite"),
+    ],
 )
 def test_malformed_score_file_names_file_and_line(tmp_path, bad_line, match):
     p = tmp_path / "scores.txt"
@@ -150,8 +154,12 @@ def test_embed_utterances_audio_errors_name_file(tmp_path):
     _write(tmp_path / "rate.wav", np.zeros(800, np.float32), sr=8000)
     _write(tmp_path / "stereo.wav", np.zeros((800, 2), np.float32))
     (tmp_path / "junk.wav").write_bytes(b"not audio at all")
-    for name, match in [("rate.wav", "8000 Hz"), ("stereo.wav", "2 channels"), ("junk.wav", "cannot read"),
-                        ("missing.wav", "cannot read")]:
+    for name, match in [
+        ("rate.wav", "8000 Hz"),
+        ("stereo.wav", "2 channels"),
+        ("junk.wav", "unreadable"),
+        ("missing.wav", "does not exist"),
+    ]:
         with pytest.raises(AudioError, match=match) as info:
             embed_utterances(_Recorder(), [name], root=tmp_path)
         assert name in str(info.value)

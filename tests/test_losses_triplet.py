@@ -326,9 +326,7 @@ def test_loss_class_config_round_trips(cls, kwargs):
     for key, value in kwargs.items():
         assert config[key] == value
     clone = cls.from_config(config)
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(loss)
-    )
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
     assert type(restored) is cls and restored.name == "my_loss"
     value = float(loss(y, x))
     assert float(clone(y, x)) == pytest.approx(value, abs=1e-7)
@@ -352,9 +350,7 @@ def test_fit_with_triplet_loss_decreases_on_separable_data():
     centres = rng.normal(size=(4, 6)) * 3.0
     y = np.repeat(np.arange(4), 16)
     x = (centres[y] + rng.normal(size=(64, 6))).astype(np.float32)
-    model = keras.Sequential(
-        [keras.Input((6,)), keras.layers.Dense(8), keras.layers.UnitNormalization()]
-    )
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8), keras.layers.UnitNormalization()])
     model.compile(
         optimizer=keras.optimizers.Adam(0.05),
         loss=TripletSemiHardLoss(margin=0.5),

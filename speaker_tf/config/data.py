@@ -14,8 +14,9 @@ class AugmentConfig:
     sigma ~ |N(0, smooth_sigma)|; noise layers added while U < `p_noise`
     ("multi-step"), each with std ~ |N(0, noise_std)| and smoothed with
     probability `p_noise_smooth` (sigma ~ |N(0, noise_smooth_sigma)|);
-    gain = 0.1 ** U(0, amplitude_db / 10), i.e. 0 to -amplitude_db/2 dB... of
-    amplitude, as the original computed it.
+    gain = 0.1 ** U(0, amplitude_db / 10) as the original computed it, i.e.
+    log10(gain) ~ U(-amplitude_db / 10, 0): 0 to -amplitude_db dB of power
+    (amplitude_db = 20: gain in [0.01, 1]). Definitions: speaker_tf/data/augment.py.
     """
 
     enabled: bool = False  # ## 39-41 add the parts, ## 125 turns DataPP on
@@ -23,6 +24,7 @@ class AugmentConfig:
     amplitude: bool = True  # ## 39
     smoothing: bool = True  # ## 40
     multi_step_noise: bool = True  # ## 41: keep adding noise with p_noise
+    max_noise_passes: int = 10  # cap on noise layers per sample (multi-step loop)
     p_smooth: float = 0.5
     smooth_sigma: float = 0.75
     p_noise: float = 0.7

@@ -39,7 +39,7 @@ __all__ = [
 # English accents shipped with espeak-ng 1.50+ (lang/gmw/en*).
 ACCENTS: tuple[str, ...] = (
     "en-us",
-    "en-gb",
+    "en",  # British English; "en-gb+variant" silently ignores the variant (espeak-ng 1.51)
     "en-gb-scotland",
     "en-gb-x-rp",
     "en-029",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from speaker_tf.errors import AudioError, CorpusError
+from speaker_tf.errors import CorpusError
 
 __all__ = [
     "Trial",
@@ -169,26 +169,14 @@ def read_score_file(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_audio(path: Path, sample_rate: int) -> np.ndarray:
-    """Read a mono float32 waveform at ``sample_rate`` or raise AudioError naming the file.
+    """Mono float32 waveform at ``sample_rate``; AudioError naming the file otherwise.
 
-    Private stand-in until ``speaker_tf.data.audio.load_audio`` is the shared reader.
+    Wrong rates are refused rather than resampled: scoring audio at another rate
+    than training is usually a corpus-preparation mistake worth surfacing.
     """
-    import soundfile as sf
+    from speaker_tf.data.audio import load_audio
 
-    try:
-        wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises several types (LibsndfileError, RuntimeError)
-        raise AudioError(f"cannot read audio file {str(path)!r}: {exc}") from None
-    if sr != sample_rate:
-        raise AudioError(f"audio file {str(path)!r} has sample rate {sr} Hz, expected {sample_rate} Hz")
-    if wav.shape[1] != 1:
-        raise AudioError(f"audio file {str(path)!r} has {wav.shape[1]} channels, expected mono")
-    wav = wav[:, 0]
-    if wav.shape[0] == 0:
-        raise AudioError(f"audio file {str(path)!r} is empty")
-    if not np.all(np.isfinite(wav)):
-        raise AudioError(f"audio file {str(path)!r} contains NaN/inf samples")
-    return wav
+    return load_audio(path, sample_rate=sample_rate, mono="error", resample=False)
 
 
 def _windows(wav: np.ndarray, window: int, hop: int) -> np.ndarray:

@@ -107,9 +107,11 @@ def load_run_encoder(run_dir: str | os.PathLike) -> tuple[keras.Model, dict[str,
             metadata["config"] = json.loads(config_path.read_text())
         except (OSError, ValueError) as exc:
             raise ExportError(f"{str(config_path)!r} is not valid JSON: {exc}") from None
-        sample_rate = metadata["config"].get("data", {}).get("sample_rate") if isinstance(
-            metadata["config"], dict
-        ) else None
+        sample_rate = (
+            metadata["config"].get("data", {}).get("sample_rate")
+            if isinstance(metadata["config"], dict)
+            else None
+        )
         if sample_rate:
             metadata["sample_rate"] = int(sample_rate)
 
@@ -174,9 +176,7 @@ def _build_archive(
         def windowed():
             starts = tf.range(0, n - window_c + 1, hop_c)
             last = n - window_c
-            starts = tf.cond(
-                starts[-1] < last, lambda: tf.concat([starts, [last]], axis=0), lambda: starts
-            )
+            starts = tf.cond(starts[-1] < last, lambda: tf.concat([starts, [last]], axis=0), lambda: starts)
             count = tf.shape(starts)[0]
 
             def body(i, total):
@@ -241,11 +241,12 @@ def _build_archive(
             "embedding_dim": tf.constant(int(dim), tf.int32),
         }
 
-    wave = tf.TensorSpec([None, None], tf.float32)
     archive = keras.export.ExportArchive()
     archive.track(encoder)
     # serving_default first: ExportArchive also aliases the first endpoint as the default.
-    archive.add_endpoint("serving_default", serving_default, [tf.TensorSpec([None, None], tf.float32, "waveform")])
+    archive.add_endpoint(
+        "serving_default", serving_default, [tf.TensorSpec([None, None], tf.float32, "waveform")]
+    )
     archive.add_endpoint("embed_wav", embed_wav, [tf.TensorSpec([None], tf.string, "wav")])
     archive.add_endpoint(
         "embed_utterances",
@@ -253,7 +254,12 @@ def _build_archive(
         [tf.TensorSpec([None, None], tf.float32, "waveform"), tf.TensorSpec([None], tf.int32, "length")],
     )
     archive.add_endpoint(
-        "verify", verify, [tf.TensorSpec(wave.shape, tf.float32, "waveform_a"), tf.TensorSpec(wave.shape, tf.float32, "waveform_b")]
+        "verify",
+        verify,
+        [
+            tf.TensorSpec([None, None], tf.float32, "waveform_a"),
+            tf.TensorSpec([None, None], tf.float32, "waveform_b"),
+        ],
     )
     archive.add_endpoint("metadata", metadata, [tf.TensorSpec([None], tf.float32, "unused")])
     archive.add_variable_collection("threshold", [threshold_var])
@@ -291,14 +297,17 @@ def export_encoder(
     window_samples = int(round(window_seconds * sample_rate))
     hop_samples = int(round(hop_seconds * sample_rate))
     if window_samples < 1 or hop_samples < 1:
-        raise ValueError(f"window_seconds and hop_seconds must be positive, got {window_seconds}, {hop_seconds}")
+        raise ValueError(
+            f"window_seconds and hop_seconds must be positive, got {window_seconds}, {hop_seconds}"
+        )
     if hop_samples > window_samples:
         raise ValueError(f"hop_seconds ({hop_seconds}) must not exceed window_seconds ({window_seconds})")
     if int(min_samples) < 1:
         raise ValueError(f"min_samples must be >= 1, got {min_samples}")
     if int(min_samples) > window_samples:
         raise ValueError(
-            f"window_seconds ({window_seconds}) is shorter than the encoder's minimum of {min_samples} samples"
+            f"window_seconds ({window_seconds}) is shorter than the encoder's minimum "
+            f"of {min_samples} samples"
         )
 
     model_dir = Path(export_base) / name

@@ -24,10 +24,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from speaker_tf.losses.distances import flatten_labels
+from speaker_tf.losses.distances import TensorLike, flatten_labels
 
 
-def center_loss(embeddings, labels, centers):
+def center_loss(embeddings: TensorLike, labels: TensorLike, centers) -> TensorLike:
     """``mean_i 0.5 * ||x_i - c_{y_i}||^2`` with the centres held constant.
 
     Args:
@@ -46,7 +46,9 @@ def center_loss(embeddings, labels, centers):
     return ops.sum(per_sample) / ops.maximum(n, 1.0)
 
 
-def ema_center_update(ema, counts, embeddings, labels, decay: float):
+def ema_center_update(
+    ema: TensorLike, counts: TensorLike, embeddings: TensorLike, labels: TensorLike, decay: float
+) -> tuple[TensorLike, TensorLike, TensorLike]:
     """One bias-corrected EMA step for the classes present in the batch.
 
     Args:
@@ -68,14 +70,12 @@ def ema_center_update(ema, counts, embeddings, labels, decay: float):
     # float32 decay throughout, so that after one update m / (1 - decay^1) is
     # exactly the batch mean (1 - decay rounds the same way in both places).
     d = ops.cast(decay, "float32")
-    new_ema = ops.where(
-        ops.expand_dims(present, 1), d * ema + (1.0 - d) * batch_mean, ema
-    )
+    new_ema = ops.where(ops.expand_dims(present, 1), d * ema + (1.0 - d) * batch_mean, ema)
     new_counts = counts + ops.cast(present, counts.dtype)
     return new_ema, new_counts, bias_corrected_centers(new_ema, new_counts, decay)
 
 
-def bias_corrected_centers(ema, counts, decay: float):
+def bias_corrected_centers(ema: TensorLike, counts: TensorLike, decay: float) -> TensorLike:
     """``m_j / (1 - decay ** t_j)``, and 0 for classes never updated (t_j = 0)."""
     correction = 1.0 - ops.power(ops.cast(decay, "float32"), counts)
     seen = ops.greater(counts, 0.0)
@@ -102,9 +102,7 @@ class CenterLossLayer(keras.layers.Layer):
         weight: factor ``lambda`` on the loss (Wen et al. use 0.003-0.01 with softmax).
     """
 
-    def __init__(
-        self, num_classes: int, decay: float = 0.95, weight: float = 1.0, **kwargs
-    ):
+    def __init__(self, num_classes: int, decay: float = 0.95, weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         if int(num_classes) < 1:
             raise ValueError(f"num_classes must be >= 1, got {num_classes!r}.")
@@ -155,7 +153,5 @@ class CenterLossLayer(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            {"num_classes": self.num_classes, "decay": self.decay, "weight": self.weight}
-        )
+        config.update({"num_classes": self.num_classes, "decay": self.decay, "weight": self.weight})
         return config

@@ -17,14 +17,16 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from speaker_tf.losses.distances import as_float32, l2_normalize, same_label_mask
+from speaker_tf.losses.distances import TensorLike, as_float32, l2_normalize, same_label_mask
 
 # Replaces the excluded self-similarity logit: exp() of it is 0 in float32 while it
 # stays finite, so gradients never meet inf - inf.
 _EXCLUDED_LOGIT = -1e9
 
 
-def supervised_contrastive_loss(y_true, embeddings, temperature: float = 0.1):
+def supervised_contrastive_loss(
+    y_true: TensorLike, embeddings: TensorLike, temperature: float = 0.1
+) -> TensorLike:
     """SupCon ``L_out`` over a batch.
 
     Args:
@@ -40,9 +42,7 @@ def supervised_contrastive_loss(y_true, embeddings, temperature: float = 0.1):
     eye = ops.eye(ops.shape(logits)[0], dtype="bool")
     logits = ops.where(eye, _EXCLUDED_LOGIT, logits)
     log_prob = logits - ops.logsumexp(logits, axis=1, keepdims=True)
-    positives = ops.cast(
-        ops.logical_and(same_label_mask(y_true), ops.logical_not(eye)), "float32"
-    )
+    positives = ops.cast(ops.logical_and(same_label_mask(y_true), ops.logical_not(eye)), "float32")
     n_pos = ops.sum(positives, axis=1)
     # where(): masked-out entries (the -1e9 diagonal) contribute neither value nor grad.
     pos_log_prob = ops.sum(ops.where(positives > 0, log_prob, 0.0), axis=1)

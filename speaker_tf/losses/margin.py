@@ -24,7 +24,7 @@ import math
 import keras
 from keras import ops
 
-from speaker_tf.losses.distances import flatten_labels
+from speaker_tf.losses.distances import TensorLike, flatten_labels
 
 _COS_EPS = 1e-7
 
@@ -36,7 +36,9 @@ def _check_margin(margin: float) -> float:
     return margin
 
 
-def angular_margin_logits(y_true, cosine, scale: float = 30.0, margin=0.2):
+def angular_margin_logits(
+    y_true: TensorLike, cosine: TensorLike, scale: float = 30.0, margin: float | TensorLike = 0.2
+) -> TensorLike:
     """``s * cos(theta_y + m)`` for the target class, ``s * cos(theta_j)`` elsewhere.
 
     ``margin`` may be a Python float or a scalar tensor (used for the warm-up).
@@ -55,7 +57,9 @@ def angular_margin_logits(y_true, cosine, scale: float = 30.0, margin=0.2):
     return scale * ops.where(target, shifted, cosine)
 
 
-def additive_angular_margin_loss(y_true, cosine, scale: float = 30.0, margin=0.2):
+def additive_angular_margin_loss(
+    y_true: TensorLike, cosine: TensorLike, scale: float = 30.0, margin: float | TensorLike = 0.2
+) -> TensorLike:
     """Per-sample ArcFace cross-entropy, shape [B].
 
     Args:
@@ -126,9 +130,7 @@ class AdditiveAngularMarginLoss(keras.losses.Loss):
     def call(self, y_true, y_pred):
         margin = self.current_margin()
         if self.step is not None:
-            self.step.assign(
-                ops.minimum(ops.convert_to_tensor(self.step) + 1.0, self.warmup_steps)
-            )
+            self.step.assign(ops.minimum(ops.convert_to_tensor(self.step) + 1.0, self.warmup_steps))
         return additive_angular_margin_loss(y_true, y_pred, self.scale, margin)
 
     def get_config(self) -> dict:

@@ -33,6 +33,7 @@ import keras
 from keras import ops
 
 from speaker_tf.losses.distances import (
+    TensorLike,
     as_float32,
     check_distance_metric,
     pairwise_distance,
@@ -75,8 +76,8 @@ def _safe_divide(numerator, denominator):
 
 
 def triplet_semihard_loss(
-    y_true, y_pred, margin: float = 1.0, distance_metric: str = "L2"
-):
+    y_true: TensorLike, y_pred: TensorLike, margin: float = 1.0, distance_metric: str = "L2"
+) -> TensorLike:
     """Semi-hard triplet loss (FaceNet), equal to tensorflow-addons 0.23's.
 
     Args:
@@ -104,12 +105,12 @@ def triplet_semihard_loss(
 
 
 def triplet_hard_loss(
-    y_true,
-    y_pred,
+    y_true: TensorLike,
+    y_pred: TensorLike,
     margin: float = 1.0,
     soft: bool = False,
     distance_metric: str = "L2",
-):
+) -> TensorLike:
     """Batch-hard triplet loss (Hermans et al. 2017), equal to tensorflow-addons 0.23's.
 
     An anchor without a positive uses the row minimum (0 on the diagonal for the
@@ -141,17 +142,15 @@ def triplet_hard_loss(
 def _batch_all_terms(y_true, y_pred, margin, distance_metric):
     """Hinge arguments of all triplets and the masks of valid / active ones."""
     dist, positives, negatives = _prepare(y_true, y_pred, distance_metric)
-    valid = ops.logical_and(
-        ops.expand_dims(positives, 2), ops.expand_dims(negatives, 1)
-    )  # [a, p, n]
+    valid = ops.logical_and(ops.expand_dims(positives, 2), ops.expand_dims(negatives, 1))  # [a, p, n]
     value = ops.expand_dims(dist, 2) - ops.expand_dims(dist, 1) + margin
     active = ops.logical_and(valid, ops.greater(value, 0.0))
     return dist, positives, value, valid, active
 
 
 def triplet_batch_all_loss(
-    y_true, y_pred, margin: float = 0.5, distance_metric: str = "L2"
-):
+    y_true: TensorLike, y_pred: TensorLike, margin: float = 0.5, distance_metric: str = "L2"
+) -> TensorLike:
     """Batch-all triplet loss: mean of the positive hinges over all valid triplets.
 
     With ``margin <= 0`` this is the "batch all without negative distance" variant
@@ -178,8 +177,8 @@ def triplet_batch_all_loss(
 
 
 def triplet_positive_fraction(
-    y_true, y_pred, margin: float = 0.5, distance_metric: str = "L2"
-):
+    y_true: TensorLike, y_pred: TensorLike, margin: float = 0.5, distance_metric: str = "L2"
+) -> TensorLike:
     """Fraction of valid triplets whose hinge ``d(a,p) - d(a,n) + m`` is positive.
 
     A training signal worth logging with the batch-all loss: it falls as the easy
@@ -187,9 +186,7 @@ def triplet_positive_fraction(
     the same formula is used (the fraction of triplets violating ``d(a,p) + m <
     d(a,n)``), although the variant's loss ignores negatives.
     """
-    _, _, _, valid, active = _batch_all_terms(
-        y_true, y_pred, float(margin), distance_metric
-    )
+    _, _, _, valid, active = _batch_all_terms(y_true, y_pred, float(margin), distance_metric)
     n_active = ops.sum(ops.cast(active, "float32"))
     n_valid = ops.sum(ops.cast(valid, "float32"))
     return _safe_divide(n_active, n_valid)
@@ -298,9 +295,7 @@ class TripletPositiveFraction(keras.metrics.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         del sample_weight  # a batch-level quantity: one value per batch
-        value = triplet_positive_fraction(
-            y_true, y_pred, self.margin, self.distance_metric
-        )
+        value = triplet_positive_fraction(y_true, y_pred, self.margin, self.distance_metric)
         return super().update_state(value)
 
     def get_config(self) -> dict:

@@ -1,0 +1,131 @@
+"""`prepare`: convert a corpus to 16 kHz mono 16-bit WAV, mirroring its tree.
+
+The original project trained on VoxCeleb2 converted to 16-bit WAV
+beforehand; this is that step for any soundfile-readable corpus.
+
+- ``SRC/a/b/x.flac`` -> ``DST/a/b/x.wav``; other rates are resampled (soxr),
+  multi-channel files are mixed to mono by averaging the channels.
+- Resumable: a DST file that exists, is non-empty and is readable audio is
+  skipped; each file is written to a temp name and renamed, so a killed run
+  leaves no half-written file under a final name.
+- Source audio is never modified: DST equal to, inside, or containing SRC
+  is refused, and so are two sources mapping to one DST file.
+- Bad inputs are skipped and reported (``strict=True``: CorpusError instead).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from speaker_tf.data.audio import AUDIO_EXTENSIONS, audio_info, load_audio, process_pool, write_wav16
+from speaker_tf.errors import AudioError, CorpusError
+
+__all__ = ["PrepareReport", "prepare_corpus"]
+
+PathLike = str | os.PathLike
+
+
+@dataclass
+class PrepareReport:
+    """What a prepare run did (``failed``: (source relpath, reason))."""
+
+    converted: int = 0
+    skipped_existing: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"converted {self.converted}, already done {self.skipped_existing}, failed {len(self.failed)}"
+        if self.failed:
+            text += ": " + "; ".join(f"{rel} ({why})" for rel, why in self.failed[:3])
+            if len(self.failed) > 3:
+                text += f"; and {len(self.failed) - 3} more"
+        return text
+
+
+def _is_done(path: Path) -> bool:
+    try:
+        audio_info(path)
+        return True
+    except AudioError:
+        return False
+
+
+def _convert(job: tuple[str, str, int]) -> str | None:
+    """Convert one file; returns None on success, else the reason."""
+    src, dst, sample_rate = job
+    try:
+        wav = load_audio(src, sample_rate, mono="mix")
+        write_wav16(dst, wav, sample_rate)
+    except (AudioError, OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def _sources(src: Path, extensions: Iterable[str]) -> list[Path]:
+    exts = {e.lower() if e.startswith(".") else "." + e.lower() for e in extensions}
+    found = []
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and Path(name).suffix.lower() in exts:
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def prepare_corpus(
+    src: PathLike,
+    dst: PathLike,
+    workers: int | None = None,
+    strict: bool = False,
+    extensions: Iterable[str] = AUDIO_EXTENSIONS,
+    sample_rate: int = 16000,
+    verbose: bool = True,
+) -> PrepareReport:
+    """Convert every audio file under ``src`` into ``dst`` (see the module docstring)."""
+    src_dir, dst_dir = Path(src).resolve(), Path(dst).resolve()
+    if not src_dir.is_dir():
+        raise CorpusError(f"source corpus {str(src)!r} does not exist or is not a folder")
+    if dst_dir == src_dir or src_dir in dst_dir.parents:
+        raise CorpusError(
+            f"destination {str(dst)!r} is {'the source' if dst_dir == src_dir else 'inside the source'} "
+            f"{str(src)!r}; choose a folder outside it (prepare never writes into its source)"
+        )
+    if dst_dir in src_dir.parents:
+        raise CorpusError(
+            f"destination {str(dst)!r} contains the source {str(src)!r}; choose a separate folder "
+            "so converted files can never land on source audio"
+        )
+    sources = _sources(src_dir, extensions)
+    if not sources:
+        raise CorpusError(f"no audio files ({', '.join(sorted(extensions))}) under {str(src)!r}")
+    targets: dict[Path, Path] = {}
+    for path in sources:
+        target = dst_dir / path.relative_to(src_dir).with_suffix(".wav")
+        if target in targets:
+            raise CorpusError(
+                f"{str(targets[target])!r} and {str(path)!r} would both be converted to {str(target)!r}; "
+                "rename one of them"
+            )
+        targets[target] = path
+    report = PrepareReport()
+    jobs = []
+    for target, path in targets.items():
+        if _is_done(target):
+            report.skipped_existing += 1
+        else:
+            jobs.append((str(path), str(target), int(sample_rate)))
+    if jobs:
+        with process_pool(min(len(jobs), workers or os.cpu_count() or 1)) as pool:
+            for (path, _, _), problem in zip(jobs, pool.map(_convert, jobs, chunksize=max(1, len(jobs) // 256))):
+                if problem is None:
+                    report.converted += 1
+                    continue
+                if strict:
+                    raise CorpusError(f"cannot convert {path!r}: {problem}")
+                report.failed.append((Path(path).relative_to(src_dir).as_posix(), problem))
+    if verbose:
+        print(f"prepare {src} -> {dst}: {report.summary()}")
+    return report

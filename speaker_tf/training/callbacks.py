@@ -1,0 +1,94 @@
+"""The callbacks of a training run, in the order they must run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from speaker_tf.config.base import ExperimentConfig
+from speaker_tf.data.audio import load_audio
+from speaker_tf.evaluation.callback import VerificationCallback
+from speaker_tf.evaluation.scoring import Trial, trial_utterances
+from speaker_tf.training.run_dir import RunDir
+from speaker_tf.training.splits import Split
+
+
+def build(run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Split) -> list[keras.callbacks.Callback]:
+    """EMA swap -> validation EER -> logging -> checkpoints -> stopping rules.
+
+    Order matters: the EMA weights must be in place while validating, and
+    `val_eer` must be in the logs before ModelCheckpoint / EarlyStopping read it.
+    """
+    train = config.train
+    trials = val.trials[: train.validation_trials]
+    callbacks: list[keras.callbacks.Callback] = []
+    if config.optim.ema > 0:
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    waveforms = load_fixed_length(val.root, trial_utterances(trials), config.data.eval_seconds, config.data.sample_rate)
+    callbacks += [
+        VerificationCallback(encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)),
+        ProjectorCallback(encoder, waveforms, trials, run.log_dir),
+        keras.callbacks.TensorBoard(log_dir=str(run.log_dir), write_graph=True, update_freq="epoch"),
+        keras.callbacks.CSVLogger(str(run.path / "training_log.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(
+            str(run.checkpoints / "best.weights.h5"), monitor="val_eer", mode="min",
+            save_best_only=True, save_weights_only=True,
+        ),
+        keras.callbacks.ModelCheckpoint(
+            str(run.checkpoints / "latest.weights.h5"), save_weights_only=True,
+            save_freq=train.checkpoint_every_steps,
+        ),
+        keras.callbacks.BackupAndRestore(
+            str(run.backup), save_freq=min(train.checkpoint_every_steps, train.steps_per_epoch)
+        ),
+    ]
+    if train.early_stopping_patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_eer", mode="min", patience=train.early_stopping_patience)
+        )
+    if config.optim.reduce_on_plateau:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_eer", mode="min", factor=0.5, patience=2))
+    return callbacks
+
+
+def load_fixed_length(root: Path, utterances: list[str], seconds: float, sample_rate: int) -> dict[str, np.ndarray]:
+    """The first `seconds` of each utterance, zero-padded (0 s: the first 8 s, as inference did)."""
+    length = int(round((seconds or 8.0) * sample_rate))
+    out = {}
+    for utt in utterances:
+        wav = load_audio(Path(root) / utt, sample_rate, mono="error", resample=False)[:length]
+        out[utt] = np.pad(wav, (0, length - wav.shape[0]))
+    return out
+
+
+class ProjectorCallback(keras.callbacks.Callback):
+    """At the end of training, write validation embeddings with speaker labels for TensorBoard's projector."""
+
+    def __init__(self, encoder: keras.Model, waveforms: dict[str, np.ndarray], trials: list[Trial], log_dir: Path):
+        super().__init__()
+        self.encoder = encoder
+        self.waveforms = waveforms
+        self.log_dir = Path(log_dir)
+        del trials  # the utterances already come from the trials
+
+    def on_train_end(self, logs=None):
+        import tensorflow as tf
+        from tensorboard.plugins import projector
+
+        names = sorted(self.waveforms)
+        batch = np.stack([self.waveforms[n] for n in names])
+        emb = np.concatenate([self.encoder.predict_on_batch(batch[i : i + 64]) for i in range(0, len(batch), 64)])
+        folder = self.log_dir / "projector"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "metadata.tsv").write_text(
+            "speaker\tutterance\n" + "".join(f"{n.split('/')[0]}\t{n}\n" for n in names), encoding="utf-8"
+        )
+        checkpoint = tf.train.Checkpoint(embedding=tf.Variable(emb, name="validation_embeddings"))
+        checkpoint.save(str(folder / "embedding.ckpt"))
+        settings = projector.ProjectorConfig()
+        entry = settings.embeddings.add()
+        entry.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+        entry.metadata_path = "metadata.tsv"
+        projector.visualize_embeddings(str(folder), settings)

@@ -1,0 +1,113 @@
+"""Compute profiles: budgets applied on top of a note-faithful experiment.
+
+The notes trained a raw-waveform encoder for 63k+ steps on VoxCeleb2 on a GPU.
+On a 2-core CPU that model runs at about 8 examples/s per core, so the default
+run on the embedded corpus applies the `cpu` profile: the same blocks on a
+log-mel front end (2-D, 100 frames/s), fewer and narrower EBlocks, short crops,
+a softmax term beside the experiment's own loss, and a warm-up + cosine schedule
+sized to the budget. It keeps what experiments compare (activation, EBlock layout,
+SE placement, normalisation, losses, embedding size and normalisation), and is
+printed at start and recorded in the run's config.json. `full` runs the notes'
+own schedule; `quick` is the under-a-minute run the tests use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from speaker_tf.config.base import ExperimentConfig, diff
+from speaker_tf.errors import ConfigError
+
+PROFILES = ("none", "cpu", "quick", "full")
+
+
+def choose(name: str, config: ExperimentConfig) -> str:
+    """`auto`: cpu on the embedded corpus, full on a user's corpus."""
+    if name == "auto":
+        return "cpu" if config.data.root is None else "full"
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}; expected auto, {', '.join(PROFILES)}")
+    return name
+
+
+def _shrunk_blocks(config: ExperimentConfig, blocks: int, width: float) -> dict[str, Any]:
+    """Keep the last `blocks` EBlocks (their ResBlock counts capped at 1), channels scaled by `width`."""
+    e_block = config.model.e_block
+    channels = [max(8, int(round(c * width))) for c in e_block.channels[-blocks:]]
+    res_blocks = [min(r, 1) for r in e_block.res_blocks[-blocks:]]
+    return {
+        "model.e_block.channels": channels,
+        "model.e_block.res_blocks": res_blocks,
+        "model.in_block.channels": max(8, int(round(config.model.in_block.channels * width))),
+    }
+
+
+def _cpu(config: ExperimentConfig) -> dict[str, Any]:
+    overrides: dict[str, Any] = {
+        "data.crop_seconds": 1.0,
+        "data.eval_seconds": 2.0,
+        "data.speakers_per_batch": 16,
+        "data.utterances_per_speaker": 4,
+        "optim.schedule": "warmup_cosine",
+        "optim.learning_rate": 2e-3,
+        "optim.warmup_fraction": 0.05,
+        "optim.floor": 0.02,
+        "optim.ema": 0.0,
+        "train.epochs": 12,
+        "train.steps_per_epoch": 100,
+        "train.validation_trials": 400,
+        "train.checkpoint_every_steps": 100,
+    }
+    if config.model.network in ("seresnet", "densenet"):
+        overrides.update({"model.frontend.kind": "logmel", "model.frontend.n_mels": 40, "model.fc.width": 256})
+        if config.model.network == "seresnet":
+            overrides.update(_shrunk_blocks(config, blocks=4, width=1.0))
+    if config.model.head.kind != "aam" and config.loss.cross_entropy_weight == 0:
+        overrides["loss.cross_entropy_weight"] = 0.5  # the softmax term speeds up learning within the budget
+    return overrides
+
+
+def _quick(config: ExperimentConfig) -> dict[str, Any]:
+    overrides = _cpu(config)
+    overrides.update({
+        "data.synth_speakers": 12,
+        "data.synth_utterances": 6,
+        "data.speakers_per_batch": 6,
+        "data.utterances_per_speaker": 3,
+        "data.crop_seconds": 0.5,
+        "data.eval_seconds": 1.0,
+        "model.embedding_dim": 32,
+        "model.fc.width": 64,
+        "train.epochs": 2,
+        "train.steps_per_epoch": 15,
+        "train.validation_trials": 60,
+        "train.checkpoint_every_steps": 15,
+    })
+    if config.model.network == "seresnet":
+        overrides.update(_shrunk_blocks(config, blocks=3, width=0.5))
+    return overrides
+
+
+def overrides_for(name: str, config: ExperimentConfig) -> dict[str, Any]:
+    if name in ("none", "full"):
+        return {}
+    return {"cpu": _cpu, "quick": _quick}[name](config)
+
+
+def apply(name: str, config: ExperimentConfig) -> ExperimentConfig:
+    """The config with profile `name` applied; `train.profile` records it."""
+    return config.override({**overrides_for(name, config), "train.profile": name})
+
+
+def announce(config: ExperimentConfig) -> None:
+    """Say at start what the profile changed, so nobody mistakes it for the note's settings."""
+    name = config.train.profile
+    if name in ("none", "full"):
+        print(f"profile {name}: the experiment's own settings")
+        return
+    from speaker_tf.config.experiment import load_experiment
+
+    changed = diff(load_experiment(config.name).config, config)
+    print(f"profile {name}: applied on top of {config.name} (use --profile full for the notes' schedule):")
+    for key, (before, after) in changed.items():
+        print(f"  {key}: {before!r} -> {after!r}")

@@ -1,0 +1,104 @@
+"""Train an experiment with `model.fit`, evaluate on unseen speakers, save and export."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from speaker_tf.config.base import ExperimentConfig, parse_assignment
+from speaker_tf.config.experiment import Experiment
+from speaker_tf.training import profiles
+from speaker_tf.training.run_dir import RunDir
+
+
+def resolve_config(
+    experiment: Experiment,
+    overrides: Sequence[str] = (),
+    data: str | None = None,
+    profile: str = "auto",
+    resume: str | None = None,
+) -> ExperimentConfig:
+    """Experiment config -> compute profile -> --data -> --set overrides (or a resumed run's config)."""
+    if resume:
+        return RunDir.open(resume).config()
+    config = experiment.config
+    if data:
+        config = config.override({"data.root": data})
+    name = profiles.choose(profile, config)
+    config = profiles.apply(name, config)
+    return config.override(dict(parse_assignment(text) for text in overrides))
+
+
+def train(experiment: Experiment, config: ExperimentConfig, out: str = "runs", resume: str | None = None) -> Path:
+    """The whole job; returns the run directory."""
+    import keras
+
+    from speaker_tf.data.pipeline import train_dataset
+    from speaker_tf.models import build_classifier, build_encoder
+    from speaker_tf.training import callbacks as run_callbacks
+    from speaker_tf.training import evaluate
+    from speaker_tf.training.objectives import needs_head, training_model
+    from speaker_tf.training.schedules import build_optimizer
+    from speaker_tf.training.splits import load_run_data
+    from speaker_tf.training.warm_start import warm_start
+
+    run = RunDir.open(resume) if resume else RunDir.create(out, experiment.name, config)
+    print(f"{experiment.name}: {experiment.change}")
+    print(f"run directory: {run.path}")
+    profiles.announce(config)
+    keras.utils.set_random_seed(config.train.seed)
+    if config.train.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+
+    data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
+    print(f"corpus: {data.corpus_root} ({len(data.train_paths)} training files, {len(data.speakers)} speakers)")
+    crop = int(round(config.data.crop_seconds * config.data.sample_rate))
+    encoder = build_encoder(config.model, crop)
+    classifier = build_classifier(encoder, config.model, len(data.speakers)) if needs_head(config) else encoder
+    model, compile_args = training_model(classifier, config, len(data.speakers))
+    total_steps = config.train.epochs * config.train.steps_per_epoch
+    model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
+    if experiment.warm_start and not resume:
+        warm_start(encoder, experiment.warm_start, out)
+
+    dataset = train_dataset(data.train_paths, data.train_labels, config.data, seed=config.train.seed)
+    dataset = dataset.map(_fit_targets(list(model.output_names), "label" in model.input_names))
+    callbacks = run_callbacks.build(run, config, encoder, data.val)
+    started = time.perf_counter()
+    history = model.fit(
+        dataset,
+        epochs=config.train.epochs,
+        steps_per_epoch=config.train.steps_per_epoch,
+        callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    wall = time.perf_counter() - started  # fit leaves EMA weights in the model when EMA is on
+
+    results = evaluate.final(encoder, config, data, run)
+    steps = int(model.optimizer.iterations.numpy())
+    examples = steps * config.data.speakers_per_batch * config.data.utterances_per_speaker
+    results.update(
+        steps=steps,
+        wall_seconds=round(wall, 1),
+        examples_per_second=round(examples / max(wall, 1e-9), 1),
+        final_losses={k: float(v[-1]) for k, v in history.history.items() if np.isscalar(v[-1])},
+    )
+    run.write_metrics(results)
+    evaluate.export(encoder, config, results, run)
+    print(json.dumps({k: v for k, v in results.items() if k != "final_losses"}, indent=2))
+    return run.path
+
+
+def _fit_targets(output_names: list[str], label_input: bool):
+    """(waveform, label) -> (inputs, {output: label}) for the per-term outputs."""
+
+    def fn(waveform, label):
+        inputs = {"waveform": waveform, "label": label} if label_input else {"waveform": waveform}
+        return inputs, {name: label for name in output_names}
+
+    return fn

@@ -1,0 +1,170 @@
+"""`speaker-tf metrics` / `speaker-tf score` commands and the shared model loader."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speaker_tf.cli import metrics as metrics_cli
+from speaker_tf.cli import score as score_cli
+from speaker_tf.errors import CorpusError, ExportError
+from speaker_tf.evaluation.metrics import compute_eer, compute_min_dcf
+from speaker_tf.evaluation.scoring import Trial, read_score_file, write_score_file, write_trials
+
+
+def _parse(module, argv):
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def _score_file(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, size=50)
+    labels[:2] = [0, 1]
+    scores = rng.normal(size=50) + labels
+    trials = [Trial(int(y), f"e{i}.wav", f"t{i}.wav") for i, y in enumerate(labels)]
+    path = tmp_path / "scores.txt"
+    write_score_file(path, scores, trials)
+    return path, scores, labels
+
+
+def test_metrics_cli_prints_same_eer_as_compute_eer(tmp_path, capsys):
+    path, scores, labels = _score_file(tmp_path)
+    eer, _ = compute_eer(scores, labels)
+    assert metrics_cli.run(_parse(metrics_cli, [str(path)])) == 0
+    table = capsys.readouterr().out
+    assert f"{100 * eer:.4f} %" in table
+    assert metrics_cli.run(_parse(metrics_cli, [str(path), "--json"])) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["eer"] == eer
+    assert report["min_dcf_p01"] == compute_min_dcf(scores, labels, p_target=0.01)[0]
+
+
+def test_metrics_cli_errors_name_the_file(tmp_path):
+    p = tmp_path / "only_targets.txt"
+    p.write_text("0.5 1 a b\n0.7 1 a c\n")
+    with pytest.raises(CorpusError, match="only_targets.txt.*no non-target"):
+        metrics_cli.run(_parse(metrics_cli, [str(p)]))
+
+
+def test_cli_modules_do_not_import_tensorflow():
+    code = (
+        "import sys, argparse\n"
+        "from speaker_tf.cli import metrics, score\n"
+        "for m in (metrics, score):\n"
+        "    m.add_arguments(argparse.ArgumentParser()); assert m.HELP\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+# ---------------------------------------------------------------- models on disk
+
+
+def _tiny_encoder():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None,), name="waveform")
+    h = keras.layers.Reshape((-1, 1))(inputs)
+    h = keras.layers.Conv1D(6, 64, strides=32, activation="relu")(h)
+    out = keras.layers.GlobalAveragePooling1D()(h)
+    return keras.Model(inputs, out)
+
+
+def _corpus(root):
+    """3 "speakers" = 3 tone frequencies, 2 utterances each, 16 kHz mono."""
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    utts = []
+    for spk, freq in enumerate((150.0, 900.0, 3000.0)):
+        for k in range(2):
+            rel = f"id{spk}/s{k}/u.wav"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            n = 6000 + 2000 * k
+            wav = 0.5 * np.sin(2 * np.pi * freq * t[:n]) + 0.01 * rng.normal(size=n)
+            sf.write(str(root / rel), wav.astype(np.float32), 16000)
+            utts.append((spk, rel))
+    trials = [Trial(int(a[0] == b[0]), a[1], b[1]) for i, a in enumerate(utts) for b in utts[i + 1 :]]
+    return trials
+
+
+def test_score_cli_with_keras_file(tmp_path, capsys):
+    model = _tiny_encoder()
+    model_path = tmp_path / "encoder.keras"
+    model.save(model_path)
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    out = tmp_path / "scores.txt"
+    argv = [
+        "--model",
+        str(model_path),
+        "--trials",
+        str(tmp_path / "trials.txt"),
+        "--root",
+        str(tmp_path / "audio"),
+        "--out",
+        str(out),
+        "--window",
+        "0.25",
+        "--hop",
+        "0.125",
+    ]
+    assert score_cli.run(_parse(score_cli, argv)) == 0
+    printed = capsys.readouterr().out
+    scores, labels = read_score_file(out)
+    assert len(scores) == len(trials) == 15
+    np.testing.assert_array_equal(labels, [t.label for t in trials])
+    assert f"{100 * compute_eer(scores, labels)[0]:.4f} %" in printed
+    paths = [line.split()[2:] for line in out.read_text().splitlines()]
+    assert paths == [[t.enroll, t.test] for t in trials]
+    assert np.all(np.abs(scores) <= 1 + 1e-6)
+
+
+def test_load_embedder_saved_model_contract(tmp_path):
+    import tensorflow as tf
+
+    from speaker_tf.evaluation.embedder import load_embedder
+
+    w = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+
+    class Exported(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(w)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
+        def serve(self, waveform):
+            frames = tf.reshape(
+                waveform[:, : (tf.shape(waveform)[1] // 4) * 4], [tf.shape(waveform)[0], -1, 4]
+            )
+            return {"embedding": tf.reduce_mean(frames, axis=1) @ self.w}
+
+    module = Exported()
+    export_dir = tmp_path / "export"
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.serve})
+    embed = load_embedder(export_dir)
+    batch = np.random.default_rng(1).normal(size=(2, 40)).astype(np.float32)
+    want = batch.reshape(2, -1, 4).mean(axis=1) @ w
+    np.testing.assert_allclose(embed(batch), want, rtol=1e-5, atol=1e-6)
+
+
+def test_load_embedder_errors(tmp_path):
+    from speaker_tf.evaluation.embedder import load_embedder
+
+    with pytest.raises(ExportError, match="does not exist"):
+        load_embedder(tmp_path / "nothing")
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(ExportError, match="saved_model.pb"):
+        load_embedder(tmp_path / "empty_dir")
+    (tmp_path / "model.h5").write_bytes(b"")
+    with pytest.raises(ExportError, match="neither"):
+        load_embedder(tmp_path / "model.h5")
