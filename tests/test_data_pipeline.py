@@ -100,7 +100,7 @@ def test_train_batches_structure_and_content(corpus):
     assert ds.element_spec[0].shape == (p * k, CROP) and ds.element_spec[0].dtype == tf.float32
     assert ds.element_spec[1].shape == (p * k,) and ds.element_spec[1].dtype == tf.int32
     by_label = {}
-    for path, lab in zip(paths, labels):
+    for path, lab in zip(paths, labels, strict=True):
         by_label.setdefault(lab, []).append(data[path] / float(np.max(np.abs(data[path].astype(np.int32)))))
     seen = set()
     for x, y in _batches(ds, 12):
@@ -110,7 +110,7 @@ def test_train_batches_structure_and_content(corpus):
         assert len(set(groups[:, 0])) == p, "P distinct speakers"
         assert Counter(y.tolist()) == {lab: k for lab in groups[:, 0]}
         seen.update(y.tolist())
-        for row, lab in zip(x, y):
+        for row, lab in zip(x, y, strict=True):
             # Each row is a window of one of its speaker's normalised files (zero-padded if short).
             ok = False
             for ref in by_label[lab]:
@@ -135,12 +135,12 @@ def test_determinism_cache_and_seeds(corpus):
     b = _batches(train_dataset(paths, labels, _cfg(augment=aug), seed=5), 3)
     c = _batches(train_dataset(paths, labels, _cfg(augment=aug, cache=True), seed=5), 3)
     d = _batches(train_dataset(paths, labels, _cfg(augment=aug), seed=6), 3)
-    for (xa, ya), (xb, yb), (xc, yc) in zip(a, b, c):
+    for (xa, ya), (xb, yb), (xc, yc) in zip(a, b, c, strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
         np.testing.assert_array_equal(xa, xc)  # cache changes nothing but speed
         np.testing.assert_array_equal(ya, yc)
-    assert any(not np.array_equal(xa, xd) for (xa, _), (xd, _) in zip(a, d))
+    assert any(not np.array_equal(xa, xd) for (xa, _), (xd, _) in zip(a, d, strict=True))
     # Successive batches of one stream differ (the crop varies even with the cache).
     assert not np.array_equal(c[0][0], c[1][0])
 
@@ -182,7 +182,7 @@ def test_eval_order_crops_and_whole(corpus):
     cfg = _cfg(eval_seconds=600 / SR)
     got = np.concatenate([b.numpy() for b in eval_dataset(paths, cfg, batch_size=4)])
     assert got.shape == (len(paths), 600)
-    for row, p in zip(got, paths):  # in order, first 600 samples of the normalised file
+    for row, p in zip(got, paths, strict=True):  # in order, first 600 samples of the normalised file
         ref = data[p] / float(np.max(np.abs(data[p].astype(np.int32))))
         m = min(600, len(ref))
         np.testing.assert_allclose(row[:m], ref[:m], atol=1e-6)
@@ -193,7 +193,7 @@ def test_eval_order_crops_and_whole(corpus):
     batches = list(eval_dataset(paths, whole, batch_size=4, with_lengths=True))
     lengths = np.concatenate([n.numpy() for _, n in batches])
     assert lengths.tolist() == [len(data[p]) for p in paths]
-    for (x, n), i in zip(batches, range(0, len(paths), 4)):
+    for (x, n), i in zip(batches, range(0, len(paths), 4), strict=True):
         for j, length in enumerate(n.numpy()):
             np.testing.assert_allclose(x.numpy()[j, :length], singles[i + j][0], atol=0)
             assert np.all(x.numpy()[j, length:] == 0)
@@ -210,6 +210,14 @@ def test_wrong_rate_and_stereo_errors_name_the_file(tmp_path, corpus):
         assert path in str(err.value) and what in str(err.value)
         with pytest.raises(tf.errors.InvalidArgumentError) as err:  # through tf.data too
             list(eval_dataset([path], _cfg(), batch_size=1))
+        assert path in str(err.value) and what in str(err.value)
+    pcm24 = str(tmp_path / "deep.wav")
+    sf.write(pcm24, np.zeros(100), SR, subtype="PCM_24")
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    for path, what in ((pcm24, "24-bit samples, expected 16-bit PCM"), (str(text), "not a RIFF/WAVE file")):
+        with pytest.raises(tf.errors.InvalidArgumentError) as err:
+            decode_wav(path, SR)
         assert path in str(err.value) and what in str(err.value)
     paths, labels, _ = corpus
     ds = train_dataset(paths + [stereo] * 3, labels + [99] * 3, _cfg(speakers_per_batch=6), seed=0)

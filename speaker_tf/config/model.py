@@ -23,6 +23,7 @@ class FrontendConfig:
     # sinc: learned band-pass filterbank (SincNet, Ravanelli & Bengio 2018);
     # logmel: log-mel spectrogram (2-D blocks on [time, mel, 1]).
     kind: Literal["raw", "strided", "sinc", "logmel"] = "raw"
+    sample_rate: int = 16000  # Hz of the waveform (keep equal to data.sample_rate)
     filters: int = 64  # strided / sinc: number of filters
     kernel: int = 251  # strided / sinc: filter length in samples
     stride: int = 80  # strided / sinc: hop in samples (80 = 200 frames/s)
@@ -48,7 +49,8 @@ class EBlockConfig:
     """Downsampling block; `layout` spells the main path as in the notes.
 
     Tokens: "act", "conv" (the first is the k-wide strided conv, the second
-    the 1x1 bottleneck), "bn". ResBlocks and the SEUnit follow the layout.
+    the 1x1 bottleneck), "bn" (batch norm, momentum 0.999). One or two
+    "conv" tokens. ResBlocks and the SEUnit follow the layout.
     """
 
     channels: tuple[int, ...] = (32, 32, 32, 48, 48, 48, 48, 64, 64, 64)  # ## 29/103
@@ -63,7 +65,7 @@ class EBlockConfig:
 @dataclass(frozen=True)
 class ResBlockConfig:
     kernel: int = 3
-    norm: Norm = "batch"
+    norm: Norm = "batch"  # also the norm of model2's dense layers
     se: bool = True  # ## 09
 
 
@@ -93,10 +95,15 @@ class HeadConfig:
 class DenseNetConfig:
     """model2 (## 15): densely connected pre-activation layers with SE."""
 
-    growth: int = 16
+    growth: int = 16  # channels per dense layer when stage_growth is empty
     kernel: int = 7
     layers: tuple[int, ...] = (2, 2, 6)  # ## 15: 2*16 + 2*32 + 6*64
-    stage_growth: tuple[int, ...] = (16, 32, 64)
+    stage_growth: tuple[int, ...] = (16, 32, 64)  # per stage; () = `growth` everywhere
+    # Where the stride-2 average pooling goes: "stage" = a transition between
+    # stages (reference README); "layer" = every dense layer halves time (its
+    # conv has stride 2 and its input is pooled before the concatenation), so
+    # the ten layers of ## 15 downsample like model1's ten EBlocks.
+    downsample: Literal["stage", "layer"] = "stage"
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ class ConformerConfig:
     heads: int = 4
     ff_mult: int = 4
     conv_kernel: int = 15
-    subsampling: int = 4  # conv2d subsampling factor in time
+    subsampling: int = 4  # conv2d subsampling factor in time (a power of 2)
     dropout: float = 0.1
 
 
@@ -121,12 +128,16 @@ class TransformerConfig:
     heads: int = 4
     ff_dim: int = 256
     pooling: Literal["cls", "mean"] = "cls"
-    subsampling: int = 4
+    subsampling: int = 4  # conv2d subsampling factor (a power of 2; 1 = linear projection only)
     dropout: float = 0.1
+    positional: Literal["sinusoidal", "learned"] = "sinusoidal"  # sinusoidal takes any length
+    max_frames: int = 1024  # learned table size, frames after subsampling (1024 = 41 s at 4 x 10 ms)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
+    # conformer / transformer need frontend.kind="logmel" (they use its
+    # n_mels, win_ms, hop_ms, mean_norm and SpecAugment fields).
     network: Literal["seresnet", "densenet", "conformer", "transformer"] = "seresnet"
     frontend: FrontendConfig = field(default_factory=FrontendConfig)
     activation: Activation = "swish"  # ## 20
@@ -134,6 +145,8 @@ class ModelConfig:
     in_block: InBlockConfig = field(default_factory=InBlockConfig)
     e_block: EBlockConfig = field(default_factory=EBlockConfig)
     res_block: ResBlockConfig = field(default_factory=ResBlockConfig)
+    # Time pooling of seresnet / densenet / conformer (reference 004's conformer
+    # used "attentive_stats"); the transformer uses transformer.pooling.
     pooling: Literal["avg", "max", "stats", "attentive_stats"] = "avg"  # ## 04 tried max
     fc: FCBlockConfig = field(default_factory=FCBlockConfig)
     embedding_dim: int = 256  # "out-channels" in the notes (## 103: 256)

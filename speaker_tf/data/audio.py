@@ -135,7 +135,8 @@ def load_audio(
     if data.shape[1] > 1:
         if mono == "error":
             raise AudioError(
-                f"audio file {str(p)!r} has {data.shape[1]} channels, expected mono (use mono='mix' to average)"
+                f"audio file {str(p)!r} has {data.shape[1]} channels, expected mono "
+                "(use mono='mix' to average)"
             )
         wav = data.mean(axis=1, dtype=np.float32)
     else:
@@ -176,7 +177,9 @@ def write_wav16(path: PathLike, samples: np.ndarray, sample_rate: int) -> None:
     p = Path(path)
     x = np.asarray(samples)
     if x.ndim not in (1, 2) or x.shape[0] == 0:
-        raise ValueError(f"cannot write {str(p)!r}: expected a non-empty 1-D or 2-D array, got shape {x.shape}")
+        raise ValueError(
+            f"cannot write {str(p)!r}: expected a non-empty 1-D or 2-D array, got shape {x.shape}"
+        )
     if x.dtype != np.int16:
         if not np.all(np.isfinite(x)):
             raise AudioError(f"refusing to write {str(p)!r}: samples contain NaN/Inf")

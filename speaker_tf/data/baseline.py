@@ -19,8 +19,8 @@ unsupervised and use no labels), then trials are scored by cosine similarity.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from scipy.fft import dct
@@ -132,7 +132,7 @@ def baseline_scores(
     utts = trial_utterances(trials)
     emb = utterance_embeddings([Path(root) / u for u in utts], workers)
     emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
-    scores = cosine_scores(dict(zip(utts, emb)), trials)
+    scores = cosine_scores(dict(zip(utts, emb, strict=True)), trials)
     labels = np.asarray([t.label for t in trials], dtype=np.int64)
     return scores, labels
 

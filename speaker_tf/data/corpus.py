@@ -18,9 +18,9 @@ the first with a CorpusError naming it. Hidden files / folders are ignored.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from speaker_tf.data.audio import AUDIO_EXTENSIONS, audio_info
 from speaker_tf.errors import AudioError, CorpusError
@@ -197,9 +197,10 @@ def read_trial_list(path: PathLike, root: PathLike):
         raise CorpusError(f"trial root {str(base)!r} does not exist or is not a folder")
     trials = read_trials(path)
     # read_trials skips blank lines; recover each trial's line number for messages.
-    lines = [n for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1) if line.split()]
+    text = Path(path).read_text(encoding="utf-8")
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if line.split()]
     seen: dict[str, bool] = {}
-    for trial, line_no in zip(trials, lines):
+    for trial, line_no in zip(trials, lines, strict=True):
         for rel in (trial.enroll, trial.test):
             if rel not in seen:
                 seen[rel] = (base / rel).is_file()

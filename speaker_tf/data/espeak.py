@@ -142,7 +142,9 @@ def build_data_copy(dest: Path, variants: dict[str, str]) -> Path:
     return Path(dest)
 
 
-def synthesize(text: str, voice: str, speed: int, pitch: int, data_path: Path | None) -> tuple[np.ndarray, int]:
+def synthesize(
+    text: str, voice: str, speed: int, pitch: int, data_path: Path | None
+) -> tuple[np.ndarray, int]:
     """Speak ``text`` with espeak-ng; returns (int16 samples, sample rate).
 
     ``voice`` is ``accent+variant``; ``data_path`` the folder holding the

@@ -55,14 +55,35 @@ __all__ = [
 _SAMPLER, _ELEMENT = 1, 2
 
 
+def _header_checks(path: tf.Tensor, contents: tf.Tensor) -> list[tf.Operation]:
+    """Assertions on the RIFF header, so that files decode_wav rejects (not WAV, not
+    16-bit) fail with a message naming the file. The bit depth is read when the
+    "fmt " chunk comes first (as every common writer puts it)."""
+    header = tf.strings.substr(tf.strings.join([contents, "\0" * 44]), 0, 44)
+    is_wav = tf.logical_and(
+        tf.equal(tf.strings.substr(header, 0, 4), "RIFF"), tf.equal(tf.strings.substr(header, 8, 4), "WAVE")
+    )
+    fmt_first = tf.equal(tf.strings.substr(header, 12, 4), "fmt ")
+    bits = tf.cast(tf.io.decode_raw(tf.strings.substr(header, 34, 2), tf.uint16)[0], tf.int32)
+    return [
+        tf.debugging.Assert(is_wav, [tf.strings.join([path, ": not a RIFF/WAVE file"])]),
+        tf.debugging.Assert(
+            tf.logical_or(tf.logical_not(fmt_first), tf.equal(bits, 16)),
+            [tf.strings.join([path, ": ", tf.strings.as_string(bits), "-bit samples, expected 16-bit PCM"])],
+        ),
+    ]
+
+
 def decode_wav(path: tf.Tensor | str, sample_rate: int) -> tf.Tensor:
     """Read and decode a 16-bit PCM WAV in the graph: float32 [samples] = int16 / 32768.
 
-    In-graph assertions check the sample rate and that the file is mono; their
-    `InvalidArgumentError` message names the file.
+    In-graph assertions check the header (RIFF/WAVE, 16-bit), the sample rate
+    and that the file is mono; their `InvalidArgumentError` message names the file.
     """
     path = tf.convert_to_tensor(path, tf.string)
-    audio, rate = tf.audio.decode_wav(tf.io.read_file(path))
+    contents = tf.io.read_file(path)
+    with tf.control_dependencies(_header_checks(path, contents)):
+        audio, rate = tf.audio.decode_wav(contents)
     channels = tf.shape(audio)[1]
     checks = [
         tf.debugging.Assert(
@@ -94,6 +115,18 @@ def load_waveform(path: tf.Tensor | str, sample_rate: int) -> tf.Tensor:
     return peak_normalize(decode_wav(path, sample_rate))
 
 
+def _crop_offset(n: tf.Tensor, length: int, seed: tf.Tensor | None) -> tf.Tensor:
+    """Start of the window: uniform in [0, max(n - length, 0)] with a seed, else 0."""
+    if seed is None:
+        return tf.constant(0, tf.int32)
+    return tf.random.stateless_uniform([], seed, 0, tf.maximum(n - length, 0) + 1, dtype=tf.int32)
+
+
+def _pad_to(window: tf.Tensor, length: int) -> tf.Tensor:
+    window = tf.pad(window, [[0, length - tf.shape(window)[0]]])
+    return tf.ensure_shape(window, [length])
+
+
 def crop_or_pad(waveform: tf.Tensor, length: int, seed: tf.Tensor | None = None) -> tf.Tensor:
     """Exactly `length` samples: a window of a longer signal, or the signal zero-padded at the end.
 
@@ -101,15 +134,8 @@ def crop_or_pad(waveform: tf.Tensor, length: int, seed: tf.Tensor | None = None)
     [0, n - length]; without, at 0.
     """
     waveform = tf.convert_to_tensor(waveform, tf.float32)
-    n = tf.shape(waveform)[0]
-    if seed is None:
-        offset = tf.constant(0, tf.int32)
-    else:
-        max_offset = tf.maximum(n - length, 0)
-        offset = tf.random.stateless_uniform([], seed, 0, max_offset + 1, dtype=tf.int32)
-    window = waveform[offset:offset + length]
-    window = tf.pad(window, [[0, length - tf.shape(window)[0]]])
-    return tf.ensure_shape(window, [length])
+    offset = _crop_offset(tf.shape(waveform)[0], length, seed)
+    return _pad_to(waveform[offset:offset + length], length)
 
 
 def _samples(seconds: float, sample_rate: int) -> int:
@@ -175,7 +201,9 @@ def train_dataset(
     if len(paths) == 0:
         raise ValueError("train_dataset needs at least one file, got an empty list of paths")
     if label_arr.shape != (len(paths),):
-        raise ValueError(f"labels must be a flat list as long as paths ({len(paths)}), got shape {label_arr.shape}")
+        raise ValueError(
+            f"labels must be a flat list as long as paths ({len(paths)}), got shape {label_arr.shape}"
+        )
     if not np.issubdtype(label_arr.dtype, np.integer):
         raise ValueError(f"labels must be integers, got dtype {label_arr.dtype}")
     if label_arr.min() < np.iinfo(np.int32).min or label_arr.max() > np.iinfo(np.int32).max:
@@ -213,7 +241,9 @@ def train_dataset(
         keys = tf.random.stateless_uniform([n_speakers], tf.random.experimental.stateless_fold_in(s, 0))
         chosen = tf.argsort(keys)[:p_count]  # P distinct speakers
         n_files = tf.gather(counts_t, chosen)  # [P]
-        file_keys = tf.random.stateless_uniform([p_count, max_files], tf.random.experimental.stateless_fold_in(s, 1))
+        file_keys = tf.random.stateless_uniform(
+            [p_count, max_files], tf.random.experimental.stateless_fold_in(s, 1)
+        )
         valid = tf.range(max_files)[None, :] < n_files[:, None]
         perm = tf.argsort(tf.where(valid, file_keys, 2.0), axis=1)  # valid files first, shuffled
         position = tf.range(k_count)[None, :] % n_files[:, None]  # [P, K]
@@ -223,23 +253,33 @@ def train_dataset(
         element = step * batch + tf.range(batch, dtype=tf.int64)
         return tf.reshape(files, [batch]), batch_labels, element
 
+    # Each example: crop the decoded utterance, then divide the crop by the whole
+    # utterance's peak (same values as normalising first, without touching
+    # the samples outside the crop).
     if config.cache:
         flat, offsets, peaks = _decode_all(paths, config.sample_rate)
 
-        def load(index: tf.Tensor) -> tf.Tensor:
-            samples = tf.cast(flat[offsets[index]:offsets[index + 1]], tf.float32)
-            return tf.math.divide_no_nan(samples, peaks[index])
+        def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+            start = offsets[index]
+            n = tf.cast(offsets[index + 1] - start, tf.int32)
+            offset = _crop_offset(n, crop, seed)
+            end = start + tf.cast(tf.minimum(offset + crop, n), tf.int64)
+            window = tf.cast(flat[start + tf.cast(offset, tf.int64):end], tf.float32)
+            return tf.math.divide_no_nan(_pad_to(window, crop), peaks[index])
     else:
         paths_t = tf.constant(paths, tf.string)
 
-        def load(index: tf.Tensor) -> tf.Tensor:
-            return load_waveform(paths_t[index], config.sample_rate)
+        def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+            raw = decode_wav(paths_t[index], config.sample_rate)
+            peak = tf.reduce_max(tf.abs(raw))
+            return tf.math.divide_no_nan(crop_or_pad(raw, crop, seed), peak)
 
     def make_example(index: tf.Tensor, label: tf.Tensor, element: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         e = tf.random.experimental.stateless_fold_in(element_seed, element)
-        x = crop_or_pad(load(index), crop, seed=tf.random.experimental.stateless_fold_in(e, 0))
+        x = load_crop(index, tf.random.experimental.stateless_fold_in(e, 0))
         if config.augment.enabled:
-            x = tf.ensure_shape(augment(x, tf.random.experimental.stateless_fold_in(e, 1), config.augment), [crop])
+            x = augment(x, tf.random.experimental.stateless_fold_in(e, 1), config.augment)
+            x = tf.ensure_shape(x, [crop])
         return x, label
 
     return (
@@ -270,7 +310,9 @@ def eval_dataset(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     whole = config.eval_seconds == 0
     if config.eval_seconds < 0:
-        raise ConfigError(f"data.eval_seconds must be >= 0 (0 = whole utterance), got {config.eval_seconds!r}")
+        raise ConfigError(
+            f"data.eval_seconds must be >= 0 (0 = whole utterance), got {config.eval_seconds!r}"
+        )
     if whole and batch_size > 1 and not with_lengths:
         raise ValueError(
             f"data.eval_seconds = 0 (whole utterances) with batch_size {batch_size} would zero-pad "

@@ -16,11 +16,18 @@ beforehand; this is that step for any soundfile-readable corpus.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from speaker_tf.data.audio import AUDIO_EXTENSIONS, audio_info, load_audio, process_pool, write_wav16
+from speaker_tf.data.audio import (
+    AUDIO_EXTENSIONS,
+    audio_info,
+    default_workers,
+    load_audio,
+    process_pool,
+    write_wav16,
+)
 from speaker_tf.errors import AudioError, CorpusError
 
 __all__ = ["PrepareReport", "prepare_corpus"]
@@ -118,8 +125,9 @@ def prepare_corpus(
         else:
             jobs.append((str(path), str(target), int(sample_rate)))
     if jobs:
-        with process_pool(min(len(jobs), workers or os.cpu_count() or 1)) as pool:
-            for (path, _, _), problem in zip(jobs, pool.map(_convert, jobs, chunksize=max(1, len(jobs) // 256))):
+        with process_pool(min(len(jobs), default_workers(workers))) as pool:
+            results = pool.map(_convert, jobs, chunksize=max(1, len(jobs) // 256))
+            for (path, _, _), problem in zip(jobs, results, strict=True):
                 if problem is None:
                     report.converted += 1
                     continue

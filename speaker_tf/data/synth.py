@@ -98,7 +98,7 @@ def speaker_ids(speakers: int) -> dict[str, list[str]]:
     sizes = split_sizes(speakers)
     ids = [f"id{i:05d}" for i in range(speakers)]
     out, start = {}, 0
-    for name, size in zip(SPLITS, sizes):
+    for name, size in zip(SPLITS, sizes, strict=True):
         out[name] = ids[start : start + size]
         start += size
     return out
@@ -180,7 +180,8 @@ def _apply_channel(x: np.ndarray, ch: dict, rng: np.random.Generator) -> np.ndar
     # (60 dB decay over rt60), scaled to the direct-to-reverberant ratio.
     n = max(16, int(ch["rt60_s"] * SAMPLE_RATE))
     t = np.arange(1, n + 1) / SAMPLE_RATE
-    tail = np.random.default_rng(ch["ir_seed"]).standard_normal(n) * np.exp(-np.log(1000.0) * t / ch["rt60_s"])
+    decay = np.exp(-np.log(1000.0) * t / ch["rt60_s"])
+    tail = np.random.default_rng(ch["ir_seed"]).standard_normal(n) * decay
     tail *= 10 ** (-ch["drr_db"] / 20) / np.sqrt(np.sum(tail**2))
     y = fftconvolve(y, np.concatenate([[1.0], tail]))[: y.shape[0]]
     # Additive noise, low-pass coloured, at the file's SNR.
@@ -318,7 +319,9 @@ def _check_output_dir(out: Path, arguments: dict) -> bool:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise CorpusError(f"{str(meta_path)!r} is unreadable ({exc}); refusing to touch {str(out)!r}") from None
+            raise CorpusError(
+                f"{str(meta_path)!r} is unreadable ({exc}); refusing to touch {str(out)!r}"
+            ) from None
         if meta.get("arguments") == arguments and meta.get("generator_version") == GENERATOR_VERSION:
             return True
         raise CorpusError(
@@ -430,7 +433,7 @@ def generate_corpus(
                 rels[rel.split("/")[0]].append(rel)
         trials = make_trials(rels, TRIALS_PER_SPLIT, _rng(seed, _TRIALS, k))
         path = out / name / "trials.txt"
-        tmp_path = path.with_name(".trials.txt.partial")
+        tmp_path = path.with_name(f".trials.txt.{os.getpid()}.partial")
         tmp_path.write_text("".join(f"{lab} {a} {b}\n" for lab, a, b in trials), encoding="utf-8")
         os.replace(tmp_path, path)
         trial_counts[name] = len(trials)
@@ -448,7 +451,7 @@ def generate_corpus(
         "files": files,
     }
     _write_json(out / "meta.json", meta)
-    (out / ".incomplete.json").unlink()
+    (out / ".incomplete.json").unlink(missing_ok=True)  # a concurrent identical run may have removed it
     elapsed = time.perf_counter() - start
     if verbose:
         n_files = len(files)

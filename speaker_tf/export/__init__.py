@@ -2,7 +2,7 @@
 
 Submodules: ``saved_model`` (export_encoder, load_run_encoder), ``layout``
 (folder layout, metadata, models_config), ``warmup``, ``graph_ops`` (servable-op
-check), ``tools`` (ExportedModel), ``enrollment`` (EnrollmentStore). Names are
+check), ``tools`` (ExportedModel), ``enrollment`` (EnrollmentStore), ``onnx`` (optional). Names are
 imported lazily so ``import speaker_tf.export`` does not load TensorFlow.
 """
 
@@ -18,6 +18,7 @@ _LAZY = {
     "read_metadata": "speaker_tf.export.layout",
     "ExportedModel": "speaker_tf.export.tools",
     "EnrollmentStore": "speaker_tf.export.enrollment",
+    "export_onnx": "speaker_tf.export.onnx",
 }
 
 __all__ = sorted(_LAZY)

@@ -27,7 +27,7 @@ from keras import ops
 from speaker_tf.losses.distances import TensorLike, flatten_labels
 
 
-def center_loss(embeddings: TensorLike, labels: TensorLike, centers) -> TensorLike:
+def center_loss(embeddings: TensorLike, labels: TensorLike, centers: TensorLike) -> TensorLike:
     """``mean_i 0.5 * ||x_i - c_{y_i}||^2`` with the centres held constant.
 
     Args:

@@ -51,18 +51,18 @@ def l2_normalize(x: TensorLike, axis: int = -1) -> TensorLike:
     return x * ops.rsqrt(ops.maximum(sq, _NORM_EPS))
 
 
-def flatten_labels(labels) -> TensorLike:
+def flatten_labels(labels: TensorLike) -> TensorLike:
     """Labels of shape [B] or [B, 1] (any numeric dtype) -> shape [B]."""
     return ops.reshape(ops.convert_to_tensor(labels), (-1,))
 
 
-def same_label_mask(labels) -> TensorLike:
+def same_label_mask(labels: TensorLike) -> TensorLike:
     """[B, B] boolean matrix: True where labels[i] == labels[j] (diagonal included)."""
     labels = flatten_labels(labels)
     return ops.equal(ops.expand_dims(labels, 1), ops.expand_dims(labels, 0))
 
 
-def pairwise_squared_distance(embeddings) -> TensorLike:
+def pairwise_squared_distance(embeddings: TensorLike) -> TensorLike:
     """``||x_i - x_j||^2`` for all pairs, clamped at 0, with an exact zero diagonal."""
     x = ops.convert_to_tensor(embeddings)
     sq_norms = ops.sum(ops.square(x), axis=1)
@@ -73,7 +73,7 @@ def pairwise_squared_distance(embeddings) -> TensorLike:
     return d2 * off_diagonal
 
 
-def pairwise_l2_distance(embeddings) -> TensorLike:
+def pairwise_l2_distance(embeddings: TensorLike) -> TensorLike:
     """Non-squared Euclidean distances with a finite (zero) gradient where d = 0."""
     d2 = pairwise_squared_distance(embeddings)
     zero = ops.cast(ops.less_equal(d2, 0.0), d2.dtype)
@@ -81,7 +81,7 @@ def pairwise_l2_distance(embeddings) -> TensorLike:
     return ops.sqrt(d2 + zero * _SQRT_GUARD) * (1.0 - zero)
 
 
-def pairwise_angular_distance(embeddings) -> TensorLike:
+def pairwise_angular_distance(embeddings: TensorLike) -> TensorLike:
     """``1 - cosine similarity`` of L2-normalised rows, floored at 1e-16."""
     x = l2_normalize(ops.convert_to_tensor(embeddings), axis=1)
     return ops.maximum(1.0 - ops.matmul(x, ops.transpose(x)), 1e-16)
@@ -102,7 +102,7 @@ def pairwise_distance(embeddings: TensorLike, distance_metric: str = "L2") -> Te
     return pairwise_angular_distance(embeddings)
 
 
-def as_float32(x) -> TensorLike:
+def as_float32(x: TensorLike) -> TensorLike:
     """Cast embeddings to float32 for the loss arithmetic (as tensorflow-addons did for
     float16/bfloat16), so mixed-precision models get full-precision distances."""
     x = ops.convert_to_tensor(x)

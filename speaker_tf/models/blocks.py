@@ -13,7 +13,8 @@ vectors [batch, features].
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -124,7 +125,9 @@ def apply_se_unit(
     channels = int(x.shape[-1])
     pool = {1: keras.layers.GlobalAveragePooling1D, 2: keras.layers.GlobalAveragePooling2D}[rank]
     s = pool(keepdims=True, name=f"{name}_pool")(x)
-    s = make_dense(max(1, channels // reduction), activation="relu", weight_decay=weight_decay, name=f"{name}_squeeze")(s)
+    s = make_dense(
+        max(1, channels // reduction), activation="relu", weight_decay=weight_decay, name=f"{name}_squeeze"
+    )(s)
     s = make_dense(channels, activation="sigmoid", weight_decay=weight_decay, name=f"{name}_excite")(s)
     return keras.layers.Multiply(name=f"{name}_scale")([x, s])
 
@@ -149,7 +152,9 @@ def apply_res_block(
         y = make_activation(activation, rank=rank, name=f"{name}_act{i}")(y)
         y = make_conv(channels, kernel, rank=rank, weight_decay=weight_decay, name=f"{name}_conv{i}")(y)
     if se:
-        y = apply_se_unit(y, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit")
+        y = apply_se_unit(
+            y, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit"
+        )
     return keras.layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -226,10 +231,17 @@ def apply_e_block(
             conv_index += 1
             size, strides = (kernel, stride) if conv_index == 1 else (1, 1)
             x = make_conv(
-                channels, size, rank=rank, strides=strides, weight_decay=weight_decay, name=f"{name}_conv{conv_index}"
+                channels,
+                size,
+                rank=rank,
+                strides=strides,
+                weight_decay=weight_decay,
+                name=f"{name}_conv{conv_index}",
             )(x)
             if conv_index == 1 and se == "after_first_conv":
-                x = apply_se_unit(x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit")
+                x = apply_se_unit(
+                    x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit"
+                )
         else:
             counts[token] += 1
             label = f"{name}_{token}{counts[token]}"
@@ -239,10 +251,17 @@ def apply_e_block(
                 x = apply_norm(x, "batch", name=label)
     for i in range(1, res_blocks + 1):
         x = apply_res_block(
-            x, rank=rank, se_reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_resblock_{i}", **res_block
+            x,
+            rank=rank,
+            se_reduction=se_reduction,
+            weight_decay=weight_decay,
+            name=f"{name}_resblock_{i}",
+            **res_block,
         )
     if se == "after_res":
-        x = apply_se_unit(x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit")
+        x = apply_se_unit(
+            x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit"
+        )
     if dense_skip:
         pool = {1: keras.layers.AveragePooling1D, 2: keras.layers.AveragePooling2D}[rank]
         skip = pool(pool_size=stride, strides=stride, padding="same", name=f"{name}_skip_pool")(inputs)
@@ -259,7 +278,7 @@ def apply_embedding_norm(x: Any, kind: str, *, name: str = "embedding_norm") -> 
     if kind == "layer":
         return keras.layers.LayerNormalization(name=name)(x)
     if kind == "l2":
-        return L2Normalize(name=name)(x)
+        return L2Normalize(dtype="float32", name=name)(x)
     raise ConfigError(f"model.fc.embedding_norm={kind!r} is not one of 'none', 'batch', 'layer', 'l2'")
 
 

@@ -57,7 +57,12 @@ def apply_dense_layer(
     y = apply_norm(x, norm, name=f"{name}_norm")
     y = make_activation(activation, rank=rank, name=f"{name}_act")(y)
     y = make_conv(
-        growth, kernel, rank=rank, strides=STRIDE if downsample else 1, weight_decay=weight_decay, name=f"{name}_conv"
+        growth,
+        kernel,
+        rank=rank,
+        strides=STRIDE if downsample else 1,
+        weight_decay=weight_decay,
+        name=f"{name}_conv",
     )(y)
     y = apply_se_unit(y, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit")
     if downsample:
@@ -79,7 +84,7 @@ def apply_densenet(waveform: Any, config: ModelConfig) -> Any:
         weight_decay=wd,
     )
     per_layer = dense.downsample == "layer"
-    for s, (layers, growth) in enumerate(zip(dense.layers, stage_growths(dense)), start=1):
+    for s, (layers, growth) in enumerate(zip(dense.layers, stage_growths(dense), strict=True), start=1):
         if s > 1 and not per_layer:
             x = _pool(rank, f"dense_transition_{s - 1}")(x)
         for j in range(1, layers + 1):

@@ -18,7 +18,7 @@ import numpy as np
 from keras import ops
 
 from speaker_tf.config.model import FrontendConfig
-from speaker_tf.models.blocks import make_activation, make_conv
+from speaker_tf.models.blocks import make_activation, make_conv, make_dense
 
 
 def hz_to_mel(hz: Any) -> Any:
@@ -30,7 +30,9 @@ def mel_to_hz(mel: Any) -> Any:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(n_mels: int, fft_length: int, sample_rate: int, min_freq: float, max_freq: float) -> np.ndarray:
+def mel_filterbank(
+    n_mels: int, fft_length: int, sample_rate: int, min_freq: float, max_freq: float
+) -> np.ndarray:
     """[fft_length // 2 + 1, n_mels] triangular filters, equally spaced in mel.
 
     Triangles are evaluated in the mel domain (as tf.signal's
@@ -54,7 +56,9 @@ class LogMelSpectrogram(keras.layers.Layer):
     Hann window of `win_length` samples inside an `fft_length` FFT, frames
     centred on multiples of the hop (zero padding, so any length >= 1 works),
     log(mel power + epsilon), and with `mean_norm` the per-utterance mean of
-    each band subtracted (cepstral-mean-style normalisation).
+    each band subtracted (cepstral-mean-style normalisation). Computes in
+    float32 unless given another `dtype` (the FFT needs float32/64, and under
+    mixed_float16 the log of small powers would underflow).
     """
 
     def __init__(
@@ -70,8 +74,14 @@ class LogMelSpectrogram(keras.layers.Layer):
         epsilon: float = 1e-6,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("dtype", "float32")  # also under mixed precision (see class doc)
         super().__init__(**kwargs)
-        for label, value in (("sample_rate", sample_rate), ("n_mels", n_mels), ("win_length", win_length), ("hop_length", hop_length)):
+        for label, value in (
+            ("sample_rate", sample_rate),
+            ("n_mels", n_mels),
+            ("win_length", win_length),
+            ("hop_length", hop_length),
+        ):
             if value < 1:
                 raise ValueError(f"LogMelSpectrogram {label} must be >= 1, got {value!r}")
         self.sample_rate = sample_rate
@@ -80,17 +90,23 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.hop_length = hop_length
         self.fft_length = fft_length or 2 ** math.ceil(math.log2(win_length))
         if self.fft_length < win_length:
-            raise ValueError(f"LogMelSpectrogram fft_length={fft_length!r} is shorter than win_length={win_length!r}")
+            raise ValueError(
+                f"LogMelSpectrogram fft_length={fft_length!r} is shorter than win_length={win_length!r}"
+            )
         self.min_freq = min_freq
         self.max_freq = max_freq
         self.mean_norm = mean_norm
         self.epsilon = epsilon
-        self._filters = mel_filterbank(n_mels, self.fft_length, sample_rate, min_freq, max_freq or sample_rate / 2.0)
+        self._filters = mel_filterbank(
+            n_mels, self.fft_length, sample_rate, min_freq, max_freq or sample_rate / 2.0
+        )
 
     def call(self, waveform: Any) -> Any:
         pad = self.fft_length // 2
         x = ops.pad(waveform, [[0, 0], [pad, pad]])
-        real, imag = ops.stft(x, self.win_length, self.hop_length, self.fft_length, window="hann", center=False)
+        real, imag = ops.stft(
+            x, self.win_length, self.hop_length, self.fft_length, window="hann", center=False
+        )
         power = ops.square(real) + ops.square(imag)
         mel = ops.log(ops.matmul(power, ops.convert_to_tensor(self._filters)) + self.epsilon)
         if self.mean_norm:
@@ -196,6 +212,8 @@ class SincConv1D(keras.layers.Layer):
     2 (high - low). Only the two cut-offs per filter are learned; they start
     mel-spaced between 30 Hz and Nyquist. low = min_low_hz + |low_|,
     high = clip(low + min_band_hz + |band_|, min_low_hz, sample_rate / 2).
+    Computes in float32 unless given another `dtype` (cut-offs of thousands
+    of Hz times seconds lose too much precision in float16).
     """
 
     def __init__(
@@ -208,6 +226,7 @@ class SincConv1D(keras.layers.Layer):
         min_band_hz: float = 50.0,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("dtype", "float32")  # also under mixed precision (see class doc)
         super().__init__(**kwargs)
         if filters < 1:
             raise ValueError(f"SincConv1D filters must be >= 1, got {filters!r}")
@@ -238,7 +257,9 @@ class SincConv1D(keras.layers.Layer):
     def kernel(self) -> Any:
         """The current filters, [kernel_size, 1, filters]."""
         low = self.min_low_hz + ops.abs(self.low_hz)
-        high = ops.clip(low + self.min_band_hz + ops.abs(self.band_hz), self.min_low_hz, self.sample_rate / 2.0)
+        high = ops.clip(
+            low + self.min_band_hz + ops.abs(self.band_hz), self.min_low_hz, self.sample_rate / 2.0
+        )
         t = ops.expand_dims(ops.convert_to_tensor(self._time), 1)  # [K, 1]
         centre = ops.abs(t) < 1e-12
         safe_t = ops.where(centre, ops.ones_like(t), t)
@@ -308,7 +329,12 @@ def apply_log_mel(waveform: Any, frontend: FrontendConfig, *, name: str = "front
 
 
 def apply_frontend(
-    waveform: Any, frontend: FrontendConfig, *, activation: str, weight_decay: float = 0.0, name: str = "frontend"
+    waveform: Any,
+    frontend: FrontendConfig,
+    *,
+    activation: str,
+    weight_decay: float = 0.0,
+    name: str = "frontend",
 ) -> tuple[Any, int]:
     """Waveform [B, T] -> (features, rank): [B, T', C] (rank 1) or [B, T', mel, 1] (rank 2)."""
     if frontend.kind == "logmel":
@@ -317,12 +343,21 @@ def apply_frontend(
     x = keras.layers.Reshape((-1, 1), name=f"{name}_to_sequence")(waveform)
     if frontend.kind == "strided":
         x = make_conv(
-            frontend.filters, frontend.kernel, rank=1, strides=frontend.stride, weight_decay=weight_decay, name=f"{name}_conv"
+            frontend.filters,
+            frontend.kernel,
+            rank=1,
+            strides=frontend.stride,
+            weight_decay=weight_decay,
+            name=f"{name}_conv",
         )(x)
         x = make_activation(activation, rank=1, name=f"{name}_act")(x)
     elif frontend.kind == "sinc":
         x = SincConv1D(
-            frontend.filters, frontend.kernel, strides=frontend.stride, sample_rate=frontend.sample_rate, name=f"{name}_sinc_conv"
+            frontend.filters,
+            frontend.kernel,
+            strides=frontend.stride,
+            sample_rate=frontend.sample_rate,
+            name=f"{name}_sinc_conv",
         )(x)
         x = LogCompression(name=f"{name}_log_compression")(x)
     return x, 1
@@ -354,8 +389,14 @@ def apply_conv_subsampling(
         mel = int(x.shape[-1])
         x = keras.layers.Reshape((-1, mel, 1), name=f"{name}_to_image")(x)
         for i in range(1, steps + 1):
-            x = make_conv(dim, 3, rank=2, strides=2, activation="relu", weight_decay=weight_decay, name=f"{name}_conv{i}")(x)
+            x = make_conv(
+                dim,
+                3,
+                rank=2,
+                strides=2,
+                activation="relu",
+                weight_decay=weight_decay,
+                name=f"{name}_conv{i}",
+            )(x)
         x = keras.layers.Reshape((-1, int(x.shape[2]) * dim), name=f"{name}_flatten")(x)
-    return keras.layers.Dense(
-        dim, kernel_regularizer=keras.regularizers.L2(weight_decay) if weight_decay > 0 else None, name=f"{name}_projection"
-    )(x)
+    return make_dense(dim, weight_decay=weight_decay, name=f"{name}_projection")(x)

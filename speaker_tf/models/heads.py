@@ -15,7 +15,7 @@ from keras import ops
 
 from speaker_tf.config.model import HeadConfig
 from speaker_tf.errors import ConfigError
-from speaker_tf.models.blocks import make_activation, make_dense
+from speaker_tf.models.blocks import make_activation, make_dense, regularizer
 
 HEADS = ("dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam")
 
@@ -24,7 +24,9 @@ HEADS = ("dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam")
 class CosineDense(keras.layers.Layer):
     """[B, D] -> [B, units] cosines between x and each class weight column."""
 
-    def __init__(self, units: int, epsilon: float = 1e-12, kernel_initializer: Any = "glorot_uniform", **kwargs: Any) -> None:
+    def __init__(
+        self, units: int, epsilon: float = 1e-12, kernel_initializer: Any = "glorot_uniform", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if units < 1:
             raise ValueError(f"CosineDense units must be >= 1, got {units!r}")
@@ -94,5 +96,8 @@ def apply_out_block(
     if head.dropout > 0:
         x = keras.layers.Dropout(head.dropout, name=f"{name}_dropout")(x)
     if head.kind == "aam":
-        return CosineDense(num_speakers, name=f"{name}_cosine")(x)
-    return make_dense(num_speakers, weight_decay=weight_decay, name=f"{name}_logits")(x)
+        return CosineDense(num_speakers, dtype="float32", name=f"{name}_cosine")(x)
+    # float32 logits also under mixed precision (softmax / margin losses)
+    return keras.layers.Dense(
+        num_speakers, kernel_regularizer=regularizer(weight_decay), dtype="float32", name=f"{name}_logits"
+    )(x)

@@ -44,7 +44,9 @@ class GLU(keras.layers.Layer):
         shape = list(input_shape)
         if shape[self.axis] is not None:
             if shape[self.axis] % 2:
-                raise ValueError(f"GLU needs an even size on axis {self.axis}, got shape {tuple(input_shape)!r}")
+                raise ValueError(
+                    f"GLU needs an even size on axis {self.axis}, got shape {tuple(input_shape)!r}"
+                )
             shape[self.axis] //= 2
         return tuple(shape)
 

@@ -53,7 +53,13 @@ class AttentiveStatisticsPooling(keras.layers.Layer):
     alpha-weighted mean and standard deviation: [B, T, C] -> [B, 2C].
     """
 
-    def __init__(self, units: int = ATTENTION_UNITS, epsilon: float = 1e-5, kernel_regularizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int = ATTENTION_UNITS,
+        epsilon: float = 1e-5,
+        kernel_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if units < 1:
             raise ValueError(f"AttentiveStatisticsPooling units must be >= 1, got {units!r}")
@@ -87,7 +93,9 @@ class AttentiveStatisticsPooling(keras.layers.Layer):
         }
 
 
-def make_pooling(kind: str, *, name: str = "pooling", weight_decay: float = 0.0, key: str = "model.pooling") -> keras.layers.Layer:
+def make_pooling(
+    kind: str, *, name: str = "pooling", weight_decay: float = 0.0, key: str = "model.pooling"
+) -> keras.layers.Layer:
     if kind == "avg":
         return keras.layers.GlobalAveragePooling1D(name=name)
     if kind == "max":

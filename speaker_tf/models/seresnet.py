@@ -58,7 +58,7 @@ def apply_seresnet(waveform: Any, config: ModelConfig) -> Any:
         weight_decay=wd,
     )
     eb = config.e_block
-    for i, (channels, res_blocks) in enumerate(zip(eb.channels, eb.res_blocks), start=1):
+    for i, (channels, res_blocks) in enumerate(zip(eb.channels, eb.res_blocks, strict=True), start=1):
         x = apply_e_block(
             x,
             channels=channels,

@@ -1,0 +1,196 @@
+"""Checks of a ModelConfig before building, and the shortest accepted input.
+
+Every impossible value raises `ConfigError` naming the dotted key and the
+value, e.g. "model.e_block.res_blocks has 9 entries but
+model.e_block.channels has 10".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from speaker_tf.config.model import ModelConfig
+from speaker_tf.errors import ConfigError
+from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout
+from speaker_tf.models.densenet import time_reduction as densenet_reduction
+from speaker_tf.models.frontends import window_samples
+from speaker_tf.models.pooling import POOLINGS
+
+NETWORKS = ("seresnet", "densenet", "conformer", "transformer")
+FRONTENDS = ("raw", "strided", "sinc", "logmel")
+
+
+def _one_of(key: str, value: Any, allowed: Iterable[Any]) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{key}={value!r} is not one of {', '.join(map(repr, allowed))}")
+
+
+def _at_least(key: str, value: Any, low: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+        raise ConfigError(f"{key}={value!r} must be a number >= {low}")
+
+
+def _fraction(key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ConfigError(f"{key}={value!r} must be in [0, 1)")
+
+
+def _each_at_least(key: str, values: Any, low: int) -> None:
+    if not isinstance(values, (tuple, list)):
+        raise ConfigError(f"{key}={values!r} must be a list")
+    for i, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{key}[{i}]={value!r} must be an integer >= {low} (in {tuple(values)!r})")
+
+
+def _power_of_two(key: str, value: Any) -> None:
+    _at_least(key, value, 1)
+    if value & (value - 1):
+        raise ConfigError(f"{key}={value!r} must be a power of 2 (1, 2, 4, 8, ...)")
+
+
+def validate(config: ModelConfig) -> None:
+    """Raise ConfigError for the first impossible value in `config`."""
+    _one_of("model.network", config.network, NETWORKS)
+    _one_of("model.activation", config.activation, ACTIVATIONS)
+    _one_of("model.pooling", config.pooling, POOLINGS)
+    _at_least("model.se_reduction", config.se_reduction, 1)
+    _at_least("model.embedding_dim", config.embedding_dim, 1)
+    _at_least("model.weight_decay", config.weight_decay, 0)
+
+    fe = config.frontend
+    _one_of("model.frontend.kind", fe.kind, FRONTENDS)
+    _at_least("model.frontend.sample_rate", fe.sample_rate, 1)
+    if fe.kind in ("strided", "sinc"):
+        _at_least("model.frontend.filters", fe.filters, 1)
+        _at_least("model.frontend.kernel", fe.kernel, 1)
+        _at_least("model.frontend.stride", fe.stride, 1)
+        if fe.kind == "sinc" and fe.kernel % 2 == 0:
+            raise ConfigError(
+                f"model.frontend.kernel={fe.kernel!r} must be odd for the sinc front end (symmetric filters)"
+            )
+    if fe.kind == "logmel":
+        _at_least("model.frontend.n_mels", fe.n_mels, 1)
+        for key in ("win_ms", "hop_ms"):
+            value = getattr(fe, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"model.frontend.{key}={value!r} must be > 0")
+        for key in ("time_masks", "time_mask_width", "freq_masks", "freq_mask_width"):
+            _at_least(f"model.frontend.{key}", getattr(fe, key), 0)
+
+    if config.network in ("seresnet", "densenet"):
+        _at_least("model.in_block.channels", config.in_block.channels, 1)
+        _at_least("model.in_block.kernel", config.in_block.kernel, 1)
+        _at_least("model.res_block.kernel", config.res_block.kernel, 1)
+        _one_of("model.res_block.norm", config.res_block.norm, NORMS)
+        fc = config.fc
+        _at_least("model.fc.width", fc.width, 1)
+        _one_of("model.fc.layers", fc.layers, (1, 2))
+        _fraction("model.fc.dropout", fc.dropout)
+    _one_of("model.fc.embedding_norm", config.fc.embedding_norm, ("none", "batch", "layer", "l2"))
+
+    if config.network == "seresnet":
+        eb = config.e_block
+        _each_at_least("model.e_block.channels", eb.channels, 1)
+        _each_at_least("model.e_block.res_blocks", eb.res_blocks, 0)
+        if len(eb.res_blocks) != len(eb.channels):
+            raise ConfigError(
+                f"model.e_block.res_blocks has {len(eb.res_blocks)} entries but "
+                f"model.e_block.channels has {len(eb.channels)}"
+            )
+        _at_least("model.e_block.kernel", eb.kernel, 1)
+        _at_least("model.e_block.stride", eb.stride, 1)
+        check_layout(eb.layout)
+        _one_of("model.e_block.se", eb.se, ("after_res", "after_first_conv", "none"))
+    elif config.network == "densenet":
+        dn = config.densenet
+        _at_least("model.densenet.growth", dn.growth, 1)
+        _at_least("model.densenet.kernel", dn.kernel, 1)
+        _each_at_least("model.densenet.layers", dn.layers, 1)
+        if not dn.layers:
+            raise ConfigError("model.densenet.layers=() needs at least one stage")
+        _each_at_least("model.densenet.stage_growth", dn.stage_growth, 1)
+        if dn.stage_growth and len(dn.stage_growth) != len(dn.layers):
+            raise ConfigError(
+                f"model.densenet.stage_growth has {len(dn.stage_growth)} entries but "
+                f"model.densenet.layers has {len(dn.layers)}"
+            )
+        _one_of("model.densenet.downsample", dn.downsample, ("stage", "layer"))
+    else:
+        section = config.conformer if config.network == "conformer" else config.transformer
+        prefix = f"model.{config.network}"
+        if fe.kind != "logmel":
+            raise ConfigError(
+                f"model.frontend.kind={fe.kind!r}: model.network={config.network!r} runs on log-mel "
+                "features; set model.frontend.kind='logmel'"
+            )
+        for key in ("dim", "layers", "heads"):
+            _at_least(f"{prefix}.{key}", getattr(section, key), 1)
+        if section.dim % section.heads:
+            raise ConfigError(
+                f"{prefix}.dim={section.dim!r} must be divisible by {prefix}.heads={section.heads!r}"
+            )
+        _power_of_two(f"{prefix}.subsampling", section.subsampling)
+        _fraction(f"{prefix}.dropout", section.dropout)
+        if config.network == "conformer":
+            _at_least(f"{prefix}.ff_mult", section.ff_mult, 1)
+            _at_least(f"{prefix}.conv_kernel", section.conv_kernel, 1)
+        else:
+            _at_least(f"{prefix}.ff_dim", section.ff_dim, 1)
+            _one_of(f"{prefix}.pooling", section.pooling, ("cls", "mean"))
+            _one_of(f"{prefix}.positional", section.positional, ("sinusoidal", "learned"))
+            _at_least(f"{prefix}.max_frames", section.max_frames, 1)
+
+    head = config.head
+    _one_of(
+        "model.head.kind", head.kind, ("dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam")
+    )
+    _at_least("model.head.hidden", head.hidden, 1)
+    _fraction("model.head.dropout", head.dropout)
+
+
+def time_reduction(config: ModelConfig) -> tuple[int, str]:
+    """(front-end frames per output frame, what causes it) for the network."""
+    if config.network == "seresnet":
+        n, s = len(config.e_block.channels), config.e_block.stride
+        return s**n, f"{n} stride-{s} EBlocks (model.e_block.channels)"
+    if config.network == "densenet":
+        return densenet_reduction(
+            config
+        ), f"model.densenet.layers={config.densenet.layers!r} (downsample={config.densenet.downsample!r})"
+    section = config.conformer if config.network == "conformer" else config.transformer
+    return section.subsampling, f"model.{config.network}.subsampling={section.subsampling!r}"
+
+
+def min_samples(config: ModelConfig) -> int:
+    """The shortest waveform the encoder accepts: one output frame after every
+    stride has seen at least a full step ('same' padding never drops a frame).
+    """
+    reduction, _ = time_reduction(config)
+    fe = config.frontend
+    if fe.kind == "logmel":  # frames = 1 + T // hop
+        return max(1, (reduction - 1) * window_samples(fe)[1])
+    hop = fe.stride if fe.kind in ("strided", "sinc") else 1  # frames = ceil(T / hop)
+    return (reduction - 1) * hop + 1
+
+
+def check_crop(config: ModelConfig, crop_samples: int) -> None:
+    """ConfigError when a training crop is too short for the network's strides."""
+    needed = min_samples(config)
+    if crop_samples < needed:
+        _, cause = time_reduction(config)
+        raise ConfigError(
+            f"crop_samples={crop_samples!r} is too short: {cause} with model.frontend.kind="
+            f"{config.frontend.kind!r} need at least {needed} samples; "
+            "use a longer data.crop_seconds or fewer stride-2 blocks"
+        )
+    if config.network == "transformer" and config.transformer.positional == "learned":
+        frames = 1 + crop_samples // window_samples(config.frontend)[1]
+        frames = -(-frames // config.transformer.subsampling)  # ceil: 'same' padding
+        if frames > config.transformer.max_frames:
+            raise ConfigError(
+                f"model.transformer.max_frames={config.transformer.max_frames!r} is shorter than the "
+                f"{frames} frames of a crop of {crop_samples} samples"
+            )
