@@ -169,14 +169,15 @@ def read_score_file(path: PathLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_audio(path: Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 waveform at ``sample_rate``; AudioError naming the file otherwise.
+    """Peak-normalised mono float32 waveform at ``sample_rate``; AudioError naming the file otherwise.
 
     Wrong rates are refused rather than resampled: scoring audio at another rate
-    than training is usually a corpus-preparation mistake worth surfacing.
+    than training is usually a corpus-preparation mistake worth surfacing. The
+    whole utterance is peak-normalised, as the training pipeline does before cropping.
     """
-    from speaker_tf.data.audio import load_audio
+    from speaker_tf.data.audio import load_audio, peak_normalise
 
-    return load_audio(path, sample_rate=sample_rate, mono="error", resample=False)
+    return peak_normalise(load_audio(path, sample_rate=sample_rate, mono="error", resample=False))
 
 
 def _windows(wav: np.ndarray, window: int, hop: int) -> np.ndarray:

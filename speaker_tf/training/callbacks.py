@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from speaker_tf.config.base import ExperimentConfig
-from speaker_tf.data.audio import load_audio
+from speaker_tf.data.audio import load_audio, peak_normalise
 from speaker_tf.evaluation.callback import VerificationCallback
 from speaker_tf.evaluation.scoring import Trial, trial_utterances
 from speaker_tf.training.run_dir import RunDir
@@ -54,11 +54,11 @@ def build(run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Spli
 
 
 def load_fixed_length(root: Path, utterances: list[str], seconds: float, sample_rate: int) -> dict[str, np.ndarray]:
-    """The first `seconds` of each utterance, zero-padded (0 s: the first 8 s, as inference did)."""
+    """The first `seconds` of each peak-normalised utterance, zero-padded (0 s: the first 8 s, as inference did)."""
     length = int(round((seconds or 8.0) * sample_rate))
     out = {}
     for utt in utterances:
-        wav = load_audio(Path(root) / utt, sample_rate, mono="error", resample=False)[:length]
+        wav = peak_normalise(load_audio(Path(root) / utt, sample_rate, mono="error", resample=False))[:length]
         out[utt] = np.pad(wav, (0, length - wav.shape[0]))
     return out
 

@@ -67,7 +67,7 @@ def train(experiment: Experiment, config: ExperimentConfig, out: str = "runs", r
         warm_start(encoder, experiment.warm_start, out)
 
     dataset = train_dataset(data.train_paths, data.train_labels, config.data, seed=config.train.seed)
-    dataset = dataset.map(_fit_targets(list(model.output_names), "label" in model.input_names))
+    dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
     callbacks = run_callbacks.build(run, config, encoder, data.val)
     started = time.perf_counter()
     history = model.fit(
