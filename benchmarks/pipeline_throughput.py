@@ -74,8 +74,9 @@ def measure(iterator, batch: int, warmup: int, windows: int, steps: int) -> list
     return rates
 
 
-def time_train_step(experiment: str, batch: int, samples: int, warmup: int, windows: int,
-                    steps: int) -> list[float] | str:
+def time_train_step(
+    experiment: str, batch: int, samples: int, warmup: int, windows: int, steps: int
+) -> list[float] | str:
     """examples/s of the encoder's train step, or the reason it could not be timed."""
     try:
         import keras
@@ -154,8 +155,10 @@ def main() -> int:
             paths, labels = read_folder(args.data)
         else:
             paths, labels = write_corpus(Path(tmp), args.speakers, args.files, 16000, args.seed)
-        print(f"tensorflow {tf.__version__}; {len(paths)} files, {len(set(labels))} speakers; "
-              f"CPU threads visible: {len(os.sched_getaffinity(0))}")
+        print(
+            f"tensorflow {tf.__version__}; {len(paths)} files, {len(set(labels))} speakers; "
+            f"CPU threads visible: {len(os.sched_getaffinity(0))}"
+        )
         results = {}
         for name, enabled in (("DataPP off", False), ("DataPP on ", True)):
             config = DataConfig(cache=args.cache, augment=AugmentConfig(enabled=enabled))

@@ -29,8 +29,15 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="synth_speed_") as tmp:
         start = time.perf_counter()
-        generate_corpus(Path(tmp) / "corpus", args.speakers, args.utterances, seed=0,
-                        workers=args.workers, report_baseline=False, verbose=False)
+        generate_corpus(
+            Path(tmp) / "corpus",
+            args.speakers,
+            args.utterances,
+            seed=0,
+            workers=args.workers,
+            report_baseline=False,
+            verbose=False,
+        )
         seconds = time.perf_counter() - start
     n = args.speakers * args.utterances
     print(

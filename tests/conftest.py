@@ -25,7 +25,7 @@ TINY_CORPUS_ARGS = {"speakers": 8, "utterances": 4, "seed": 0}
 def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a tiny synthetic corpus: DIR/{train,val,test}/<id>/<session>/<utt>.wav + meta.json."""
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+        pytest.fail("espeak-ng is not installed: run `bash install.sh --test`")
     from speaker_tf.data.synth import generate_corpus
 
     out = tmp_path_factory.mktemp("tiny_corpus") / "corpus"

@@ -60,7 +60,7 @@ def test_smoothing_identity_constant_and_lowpass():
 
     def high(v):
         spec = np.abs(np.fft.rfft(v)) ** 2
-        return spec[len(spec) // 2:].sum()
+        return spec[len(spec) // 2 :].sum()
 
     assert high(y) < 1e-3 * high(x)
     # A signal shorter than the kernel still works (radius clipped to its length).
@@ -135,14 +135,17 @@ def test_noise_std_and_smoothed_noise():
     std = out.std(axis=1)  # per-sample std ~ |N(0, 0.01)|: E = 0.01 sqrt(2 / pi)
     assert std.mean() == pytest.approx(0.01 * math.sqrt(2 / math.pi), rel=0.05)
     assert np.abs(out.mean(axis=1)).max() < 5 * std.max() / math.sqrt(2048) + 1e-6
-    smooth_cfg = AugmentConfig(p_noise=1.0, multi_step_noise=False, p_noise_smooth=1.0,
-                               noise_smooth_sigma=3.0)
+    smooth_cfg = AugmentConfig(
+        p_noise=1.0, multi_step_noise=False, p_noise_smooth=1.0, noise_smooth_sigma=3.0
+    )
     sm = _map_seeds(lambda s: add_noise(tf.zeros([2048]), s, smooth_cfg)[0], 200)
     raw = out[:200]
+
     # Smoothed noise: lag-1 autocorrelation high; white noise: about 0.
     def lag1(v):
         v = v - v.mean(axis=1, keepdims=True)
         return np.sum(v[:, 1:] * v[:, :-1], axis=1) / np.maximum(np.sum(v * v, axis=1), 1e-30)
+
     big = std[:200] > 1e-4
     assert np.abs(lag1(raw[big])).mean() < 0.05
     assert np.median(lag1(sm)) > 0.5
@@ -172,8 +175,11 @@ def test_datapp_smoothing_probability():
     changed = np.abs(out - x.numpy()).max(axis=1) > 1e-3
     # For the +-1 signal the centre tap loses 2 * sum(side taps) ~ 4 exp(-1 / (2 s^2)) at
     # small s; > 1e-3 when s > ~0.33 (checked numerically below).
-    s0 = next(s for s in np.arange(0.05, 1.0, 0.001)
-              if np.abs(np.convolve(np.tile([1.0, -1.0], 32), _np_kernel(s), "same")[10] - 1) > 1e-3)
+    s0 = next(
+        s
+        for s in np.arange(0.05, 1.0, 0.001)
+        if np.abs(np.convolve(np.tile([1.0, -1.0], 32), _np_kernel(s), "same")[10] - 1) > 1e-3
+    )
     p = 0.5 * math.erfc(s0 / (0.75 * math.sqrt(2)))
     assert changed.mean() == pytest.approx(p, abs=4 * math.sqrt(p * (1 - p) / n))
 

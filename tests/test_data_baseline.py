@@ -51,7 +51,15 @@ def test_baseline_separates_tiny_corpus_voices(tiny_corpus, capsys):
         assert 0.0 <= eer < 0.35, (split, eer)
     parser = argparse.ArgumentParser()
     baseline_cli.add_arguments(parser)
-    args = parser.parse_args(["--trials", str(tiny_corpus / "test" / "trials.txt"),
-                              "--root", str(tiny_corpus / "test"), "--workers", "1"])
+    args = parser.parse_args(
+        [
+            "--trials",
+            str(tiny_corpus / "test" / "trials.txt"),
+            "--root",
+            str(tiny_corpus / "test"),
+            "--workers",
+            "1",
+        ]
+    )
     assert baseline_cli.run(args) == 0
     assert "EER" in capsys.readouterr().out

@@ -86,7 +86,7 @@ def test_crop_or_pad_short_long_and_seeded():
         seed = tf.constant([7, i], tf.int64)
         w = crop_or_pad(long, 16, seed=seed).numpy()
         start = int(w[0]) - 1
-        np.testing.assert_array_equal(w, long[start:start + 16])  # a contiguous window
+        np.testing.assert_array_equal(w, long[start : start + 16])  # a contiguous window
         np.testing.assert_array_equal(w, crop_or_pad(long, 16, seed=seed).numpy())
         starts.add(start)
     assert len(starts) > 5 and min(starts) >= 0 and max(starts) <= 84
@@ -121,7 +121,7 @@ def test_train_batches_structure_and_content(corpus):
                         assert np.max(np.abs(row)) == pytest.approx(1.0)
                 else:
                     hits = np.flatnonzero(np.abs(ref[: len(ref) - CROP + 1] - row[0]) < 1e-6)
-                    ok |= any(np.allclose(ref[h:h + CROP], row, atol=1e-6) for h in hits)
+                    ok |= any(np.allclose(ref[h : h + CROP], row, atol=1e-6) for h in hits)
                 if ok:
                     break
             assert ok, f"row of label {lab} is not a crop of any of its files"
@@ -241,8 +241,10 @@ def test_no_python_callbacks_in_the_graph(corpus):
     """Proves: no PyFunc op in the serialized dataset graph (map bodies, conds, while loops
     all live in its function library), and the pipeline iterates inside a tf.function."""
     paths, labels, _ = corpus
-    for cfg in (_cfg(augment=AugmentConfig(enabled=True)),
-                _cfg(augment=AugmentConfig(enabled=True, policy="clean_one_two"), cache=True)):
+    for cfg in (
+        _cfg(augment=AugmentConfig(enabled=True)),
+        _cfg(augment=AugmentConfig(enabled=True, policy="clean_one_two"), cache=True),
+    ):
         ds = train_dataset(paths, labels, cfg, seed=0)
         ops = _op_types(ds)
         assert {"DecodeWav", "ReadFile"} & ops or cfg.cache  # the walk sees the map bodies

@@ -16,8 +16,11 @@ from speaker_tf.errors import CorpusError
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -48,7 +51,9 @@ def test_convert_resume_and_source_untouched(source, tmp_path, capsys):
     b, _ = sf.read(str(dst / "spk2" / "b.wav"))
     assert b.ndim == 1 and np.allclose(b, 0.2, atol=1e-3)  # stereo averaged to mono
     assert sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file()) == [
-        "spk1/ch1/a.wav", "spk2/b.wav"]
+        "spk1/ch1/a.wav",
+        "spk2/b.wav",
+    ]
     stamp = a.stat().st_mtime_ns
     again = prepare_corpus(source, dst, workers=1)
     assert again.converted == 0 and again.skipped_existing == 2 and len(again.failed) == 1

@@ -113,8 +113,9 @@ def test_make_trials_properties(speakers, utts):
 
 def test_forcing_one_voice_fails_loudly(tmp_path):
     with pytest.raises(CorpusError, match=r"voice check failed: 6 speakers .*id00000, id00001"):
-        synth.generate_corpus(tmp_path / "same", 6, 2, 0, workers=1, report_baseline=False,
-                              verbose=False, _same_voice=True)
+        synth.generate_corpus(
+            tmp_path / "same", 6, 2, 0, workers=1, report_baseline=False, verbose=False, _same_voice=True
+        )
 
 
 def test_refuses_to_overwrite(tiny_corpus, tmp_path, capsys):

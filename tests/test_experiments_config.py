@@ -13,8 +13,12 @@ NOTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "001_b855
 
 # Which words of a note justify overriding a config key (lower case substrings).
 KEY_TERMS = {
-    "model.res_block.norm": ["batchnorm to resblocks", "resblock: removed batch norm", "batch renorm",
-                             "removed batch norm"],
+    "model.res_block.norm": [
+        "batchnorm to resblocks",
+        "resblock: removed batch norm",
+        "batch renorm",
+        "removed batch norm",
+    ],
     "model.res_block.se": ["seunit to residuals in resblocks"],
     "model.e_block.se": ["seunit to residuals in eblocks", "seunit after first conv"],
     "model.e_block.layout": ["eblock:", "eblocks"],
@@ -85,7 +89,9 @@ def test_overrides_only_keys_the_note_mentions(name):
             continue
         terms = KEY_TERMS.get(key)
         assert terms is not None, f"{name} overrides {key}, which no note term maps to"
-        assert any(t in text for t in terms), f"{name} overrides {key} but note ## {experiment.note} says: {text!r}"
+        assert any(t in text for t in terms), (
+            f"{name} overrides {key} but note ## {experiment.note} says: {text!r}"
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,13 +1,11 @@
-"""Optional ONNX conversion of serving_default (skipped unless tf2onnx and onnxruntime are installed)."""
+"""Optional ONNX conversion of serving_default (tf2onnx and onnxruntime come with the test extra)."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+import onnxruntime as ort  # noqa: E402  (test extra: pip install -e ".[test]")
 import pytest
-
-ort = pytest.importorskip("onnxruntime")
-pytest.importorskip("tf2onnx")
 
 
 @pytest.mark.slow

@@ -12,8 +12,9 @@ import difflib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from speaker_tf.config.data import DataConfig
 from speaker_tf.config.loss import LossConfig

@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from speaker_tf.config.base import ExperimentConfig
 from speaker_tf.errors import ConfigError

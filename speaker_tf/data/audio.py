@@ -38,7 +38,18 @@ PathLike = str | os.PathLike
 
 # Extensions of formats libsndfile (hence soundfile) decodes; AAC/M4A is not among them.
 AUDIO_EXTENSIONS: tuple[str, ...] = (
-    ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf", ".rf64",
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".mp3",
+    ".aiff",
+    ".aif",
+    ".au",
+    ".w64",
+    ".caf",
+    ".rf64",
 )
 
 # Data-size values that streaming writers (e.g. `espeak-ng --stdout`) put in a WAV

@@ -173,9 +173,15 @@ def _datapp(x: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
 
 
 def _clean_one_two(x: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
-    parts = [name for name, on in
-             (("smoothing", config.smoothing), ("noise", config.noise), ("amplitude", config.amplitude))
-             if on]
+    parts = [
+        name
+        for name, on in (
+            ("smoothing", config.smoothing),
+            ("noise", config.noise),
+            ("amplitude", config.amplitude),
+        )
+        if on
+    ]
     if not parts:
         return x
     s = _fold(seed, _POLICY)
@@ -188,14 +194,18 @@ def _clean_one_two(x: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.T
     chosen = tf.logical_and(tf.logical_not(clean), rank < n_chosen)
     for i, name in enumerate(parts):
         if name == "smoothing":
+
             def apply(y: tf.Tensor) -> tf.Tensor:
                 return _smooth_part(y, _fold(seed, _SMOOTH), config)
         elif name == "noise":
+
             def apply(y: tf.Tensor) -> tf.Tensor:
                 return add_noise(y, _fold(seed, _NOISE), config, force_first=True)[0]
         else:
+
             def apply(y: tf.Tensor) -> tf.Tensor:
                 return y * random_gain(_fold(seed, _AMPLITUDE), config.amplitude_db)
+
         x = tf.cond(chosen[i], lambda apply=apply, y=x: apply(y), lambda y=x: y)
     return x
 

@@ -146,8 +146,10 @@ def read_speaker_folders(
     if verbose and skipped:
         few = "; ".join(f"{rel} ({why})" for rel, why in skipped[:3])
         more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        print(f"corpus {base}: kept {len(utterances)} files of {len(corpus.speakers())} speakers, "
-              f"skipped {len(skipped)} bad files: {few}{more}")
+        print(
+            f"corpus {base}: kept {len(utterances)} files of {len(corpus.speakers())} speakers, "
+            f"skipped {len(skipped)} bad files: {few}{more}"
+        )
     return corpus
 
 

@@ -88,16 +88,31 @@ def decode_wav(path: tf.Tensor | str, sample_rate: int) -> tf.Tensor:
     checks = [
         tf.debugging.Assert(
             tf.equal(rate, sample_rate),
-            [tf.strings.join([
-                path, ": sample rate ", tf.strings.as_string(rate),
-                " Hz, expected ", str(int(sample_rate)), " Hz",
-            ])],
+            [
+                tf.strings.join(
+                    [
+                        path,
+                        ": sample rate ",
+                        tf.strings.as_string(rate),
+                        " Hz, expected ",
+                        str(int(sample_rate)),
+                        " Hz",
+                    ]
+                )
+            ],
         ),
         tf.debugging.Assert(
             tf.equal(channels, 1),
-            [tf.strings.join([
-                path, ": ", tf.strings.as_string(channels), " channels, expected mono",
-            ])],
+            [
+                tf.strings.join(
+                    [
+                        path,
+                        ": ",
+                        tf.strings.as_string(channels),
+                        " channels, expected mono",
+                    ]
+                )
+            ],
         ),
     ]
     with tf.control_dependencies(checks):
@@ -135,7 +150,7 @@ def crop_or_pad(waveform: tf.Tensor, length: int, seed: tf.Tensor | None = None)
     """
     waveform = tf.convert_to_tensor(waveform, tf.float32)
     offset = _crop_offset(tf.shape(waveform)[0], length, seed)
-    return _pad_to(waveform[offset:offset + length], length)
+    return _pad_to(waveform[offset : offset + length], length)
 
 
 def _samples(seconds: float, sample_rate: int) -> int:
@@ -264,7 +279,7 @@ def train_dataset(
             n = tf.cast(offsets[index + 1] - start, tf.int32)
             offset = _crop_offset(n, crop, seed)
             end = start + tf.cast(tf.minimum(offset + crop, n), tf.int64)
-            window = tf.cast(flat[start + tf.cast(offset, tf.int64):end], tf.float32)
+            window = tf.cast(flat[start + tf.cast(offset, tf.int64) : end], tf.float32)
             return tf.math.divide_no_nan(_pad_to(window, crop), peaks[index])
     else:
         paths_t = tf.constant(paths, tf.string)

@@ -112,11 +112,13 @@ def speaker_voice(seed: int, index: int) -> dict:
     tract = rng.uniform(1.02, 1.22) if high else rng.uniform(0.86, 1.04)  # formant scaling
     formants = []
     for _ in range(9):
-        formants.append([
-            int(round(100 * tract * rng.normal(1.0, 0.04))),
-            int(rng.integers(70, 140)),
-            int(rng.integers(70, 170)),
-        ])
+        formants.append(
+            [
+                int(round(100 * tract * rng.normal(1.0, 0.04))),
+                int(rng.integers(70, 140)),
+                int(rng.integers(70, 170)),
+            ]
+        )
     params: dict = {
         "pitch": [base, int(base + rng.integers(15, 90))],
         "formants": formants,
@@ -125,9 +127,12 @@ def speaker_voice(seed: int, index: int) -> dict:
         "voicing": int(rng.integers(75, 140)),
         "consonants": [int(rng.integers(70, 130)), int(rng.integers(70, 130))],
         "tone": [
-            int(rng.integers(350, 800)), int(rng.integers(90, 256)),
-            int(rng.integers(1000, 1700)), int(rng.integers(90, 256)),
-            int(rng.integers(1900, 3000)), int(rng.integers(60, 200)),
+            int(rng.integers(350, 800)),
+            int(rng.integers(90, 256)),
+            int(rng.integers(1000, 1700)),
+            int(rng.integers(90, 256)),
+            int(rng.integers(1900, 3000)),
+            int(rng.integers(60, 200)),
         ],
     }
     if rng.random() < 0.3:
@@ -407,12 +412,19 @@ def generate_corpus(
                 {spk: espeak.variant_text(spk, voices[spk]["variant"]) for _, spk in members},
             )
             for name, spk in members:
-                jobs.append({
-                    "seed": int(seed), "index": int(spk[2:]), "speaker": spk, "split": name,
-                    "split_dir": str(out / name), "utterances": int(utterances),
-                    "voice": _voice_name(voices[spk]["accent"], spk), "voice_params": voices[spk],
-                    "data_path": data_path,
-                })
+                jobs.append(
+                    {
+                        "seed": int(seed),
+                        "index": int(spk[2:]),
+                        "speaker": spk,
+                        "split": name,
+                        "split_dir": str(out / name),
+                        "utterances": int(utterances),
+                        "voice": _voice_name(voices[spk]["accent"], spk),
+                        "voice_params": voices[spk],
+                        "data_path": data_path,
+                    }
+                )
         n_workers = min(default_workers(workers), len(jobs))
         with process_pool(n_workers) as pool:
             chunk = max(1, len(jobs) // (4 * n_workers))
@@ -459,7 +471,8 @@ def generate_corpus(
             f"synth: wrote {n_files} utterances ({seconds / 3600:.2f} h) of {speakers} speakers to {out} "
             f"in {elapsed:.1f} s ({1000 * elapsed / n_files:.1f} ms/utterance, {n_workers} workers); "
             + ", ".join(f"{name} {len(split[name])} speakers" for name in SPLITS)
-            + "; trials: " + ", ".join(f"{k} {v}" for k, v in trial_counts.items())
+            + "; trials: "
+            + ", ".join(f"{k} {v}" for k, v in trial_counts.items())
         )
     if report_baseline:
         from speaker_tf.data.baseline import baseline_eer

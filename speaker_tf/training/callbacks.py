@@ -15,7 +15,9 @@ from speaker_tf.training.run_dir import RunDir
 from speaker_tf.training.splits import Split
 
 
-def build(run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Split) -> list[keras.callbacks.Callback]:
+def build(
+    run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Split
+) -> list[keras.callbacks.Callback]:
     """EMA swap -> validation EER -> logging -> checkpoints -> stopping rules.
 
     Order matters: the EMA weights must be in place while validating, and
@@ -26,18 +28,26 @@ def build(run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Spli
     callbacks: list[keras.callbacks.Callback] = []
     if config.optim.ema > 0:
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
-    waveforms = load_fixed_length(val.root, trial_utterances(trials), config.data.eval_seconds, config.data.sample_rate)
+    waveforms = load_fixed_length(
+        val.root, trial_utterances(trials), config.data.eval_seconds, config.data.sample_rate
+    )
     callbacks += [
-        VerificationCallback(encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)),
+        VerificationCallback(
+            encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)
+        ),
         ProjectorCallback(encoder, waveforms, trials, run.log_dir),
         keras.callbacks.TensorBoard(log_dir=str(run.log_dir), write_graph=True, update_freq="epoch"),
         keras.callbacks.CSVLogger(str(run.path / "training_log.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
-            str(run.checkpoints / "best.weights.h5"), monitor="val_eer", mode="min",
-            save_best_only=True, save_weights_only=True,
+            str(run.checkpoints / "best.weights.h5"),
+            monitor="val_eer",
+            mode="min",
+            save_best_only=True,
+            save_weights_only=True,
         ),
         keras.callbacks.ModelCheckpoint(
-            str(run.checkpoints / "latest.weights.h5"), save_weights_only=True,
+            str(run.checkpoints / "latest.weights.h5"),
+            save_weights_only=True,
             save_freq=train.checkpoint_every_steps,
         ),
         keras.callbacks.BackupAndRestore(
@@ -46,15 +56,24 @@ def build(run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Spli
     ]
     if train.early_stopping_patience > 0:
         callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_eer", mode="min", patience=train.early_stopping_patience)
+            keras.callbacks.EarlyStopping(
+                monitor="val_eer", mode="min", patience=train.early_stopping_patience
+            )
         )
     if config.optim.reduce_on_plateau:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_eer", mode="min", factor=0.5, patience=2))
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(monitor="val_eer", mode="min", factor=0.5, patience=2)
+        )
     return callbacks
 
 
-def load_fixed_length(root: Path, utterances: list[str], seconds: float, sample_rate: int) -> dict[str, np.ndarray]:
-    """The first `seconds` of each peak-normalised utterance, zero-padded (0 s: the first 8 s, as inference did)."""
+def load_fixed_length(
+    root: Path, utterances: list[str], seconds: float, sample_rate: int
+) -> dict[str, np.ndarray]:
+    """The first `seconds` of each peak-normalised utterance, zero-padded.
+
+    0 s means the first 8 s, as the original's inference did.
+    """
     length = int(round((seconds or 8.0) * sample_rate))
     out = {}
     for utt in utterances:
@@ -66,7 +85,9 @@ def load_fixed_length(root: Path, utterances: list[str], seconds: float, sample_
 class ProjectorCallback(keras.callbacks.Callback):
     """At the end of training, write validation embeddings with speaker labels for TensorBoard's projector."""
 
-    def __init__(self, encoder: keras.Model, waveforms: dict[str, np.ndarray], trials: list[Trial], log_dir: Path):
+    def __init__(
+        self, encoder: keras.Model, waveforms: dict[str, np.ndarray], trials: list[Trial], log_dir: Path
+    ):
         super().__init__()
         self.encoder = encoder
         self.waveforms = waveforms
@@ -79,7 +100,9 @@ class ProjectorCallback(keras.callbacks.Callback):
 
         names = sorted(self.waveforms)
         batch = np.stack([self.waveforms[n] for n in names])
-        emb = np.concatenate([self.encoder.predict_on_batch(batch[i : i + 64]) for i in range(0, len(batch), 64)])
+        emb = np.concatenate(
+            [self.encoder.predict_on_batch(batch[i : i + 64]) for i in range(0, len(batch), 64)]
+        )
         folder = self.log_dir / "projector"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "metadata.tsv").write_text(

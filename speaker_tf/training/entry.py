@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from speaker_tf.config.experiment import Experiment
 from speaker_tf.errors import SpeakerTfError
@@ -12,13 +12,19 @@ from speaker_tf.errors import SpeakerTfError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a config value (JSON value or bare string), e.g. --set optim.learning_rate=4e-4",
     )
     parser.add_argument("--data", help="corpus root with train/ val/ test/ splits (default: embedded corpus)")
     parser.add_argument("--out", default="runs", help="folder that holds runs/<experiment>/<timestamp>/")
     parser.add_argument(
-        "--profile", choices=["auto", "none", "cpu", "quick", "full"], default="auto",
+        "--profile",
+        choices=["auto", "none", "cpu", "quick", "full"],
+        default="auto",
         help="compute budget applied on top of the experiment (auto: cpu on the embedded corpus, else full)",
     )
     parser.add_argument("--resume", help="continue the run in this run directory")
@@ -38,7 +44,9 @@ def run(experiment: Experiment, args: argparse.Namespace) -> int:
 
 def run_experiment(experiment: Experiment, argv: Sequence[str] | None = None) -> None:
     """Entry point of every `experiments.exp_*` module."""
-    parser = argparse.ArgumentParser(prog=f"python -m experiments.{experiment.name}", description=experiment.change)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m experiments.{experiment.name}", description=experiment.change
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

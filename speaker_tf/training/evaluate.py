@@ -29,7 +29,9 @@ def embed_split(encoder: keras.Model, split: Split, config: ExperimentConfig) ->
     )
 
 
-def score_split(encoder: keras.Model, split: Split, config: ExperimentConfig) -> tuple[np.ndarray, np.ndarray, dict]:
+def score_split(
+    encoder: keras.Model, split: Split, config: ExperimentConfig
+) -> tuple[np.ndarray, np.ndarray, dict]:
     embeddings = embed_split(encoder, split, config)
     labels = np.array([t.label for t in split.trials])
     return cosine_scores(embeddings, split.trials), labels, embeddings
@@ -55,7 +57,11 @@ def identification(embeddings: dict[str, np.ndarray]) -> dict[str, float]:
         idx = np.flatnonzero(speakers == s)
         enroll[idx[: max(1, len(idx) // 2)]] = True
     test = ~enroll & np.isin(speakers, speakers[enroll])
-    results = {"identification_accuracy": closed_set_identification(emb[enroll], speakers[enroll], emb[test], speakers[test])}
+    results = {
+        "identification_accuracy": closed_set_identification(
+            emb[enroll], speakers[enroll], emb[test], speakers[test]
+        )
+    }
     results.update({f"cluster_{k}": v for k, v in clustering_scores(emb, speakers).items()})
     return results
 

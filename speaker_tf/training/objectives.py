@@ -25,10 +25,14 @@ def loss_terms(config: ExperimentConfig) -> dict[str, Term]:
     loss, head = config.loss, config.model.head
     terms: dict[str, Term] = {}
     if loss.triplet != "none" and loss.triplet_weight > 0:
-        terms["triplet"] = Term("embedding", _triplet_loss(config), loss.triplet_weight, _triplet_metrics(config))
+        terms["triplet"] = Term(
+            "embedding", _triplet_loss(config), loss.triplet_weight, _triplet_metrics(config)
+        )
     if loss.supcon_weight > 0:
         terms["supcon"] = Term(
-            "embedding", losses.SupervisedContrastiveLoss(temperature=loss.supcon_temperature), loss.supcon_weight
+            "embedding",
+            losses.SupervisedContrastiveLoss(temperature=loss.supcon_temperature),
+            loss.supcon_weight,
         )
     if loss.cross_entropy_weight > 0:
         if head.kind == "aam":
@@ -48,7 +52,9 @@ def loss_terms(config: ExperimentConfig) -> dict[str, Term]:
             loss.aam_weight,
         )
     if not terms and loss.center_weight <= 0:
-        raise ConfigError("no loss term is active: set a triplet, cross-entropy, aam, supcon or center weight")
+        raise ConfigError(
+            "no loss term is active: set a triplet, cross-entropy, aam, supcon or center weight"
+        )
     return terms
 
 
@@ -57,20 +63,28 @@ def _triplet_loss(config: ExperimentConfig):
     if loss.triplet == "semihard":
         return losses.TripletSemiHardLoss(margin=loss.triplet_margin, distance_metric=loss.distance)
     if loss.triplet == "hard":
-        return losses.TripletHardLoss(margin=loss.triplet_margin, soft=loss.triplet_soft, distance_metric=loss.distance)
+        return losses.TripletHardLoss(
+            margin=loss.triplet_margin, soft=loss.triplet_soft, distance_metric=loss.distance
+        )
     return losses.TripletBatchAllLoss(margin=loss.triplet_margin, distance_metric=loss.distance)
 
 
 def _triplet_metrics(config: ExperimentConfig) -> tuple:
     margin = config.loss.triplet_margin if config.loss.triplet_margin > 0 else 0.5
-    return (losses.TripletPositiveFraction(margin=margin, distance_metric=config.loss.distance, name="positive_fraction"),)
+    return (
+        losses.TripletPositiveFraction(
+            margin=margin, distance_metric=config.loss.distance, name="positive_fraction"
+        ),
+    )
 
 
 def needs_head(config: ExperimentConfig) -> bool:
     return config.loss.cross_entropy_weight > 0 or config.loss.aam_weight > 0
 
 
-def training_model(classifier: keras.Model, config: ExperimentConfig, num_speakers: int) -> tuple[keras.Model, dict]:
+def training_model(
+    classifier: keras.Model, config: ExperimentConfig, num_speakers: int
+) -> tuple[keras.Model, dict]:
     """Wrap `classifier` (outputs a dict with "embedding" [and "logits"]) with one output per term.
 
     Returns the model and the per-output losses / weights / metrics for `compile`.

@@ -53,13 +53,15 @@ def _cpu(config: ExperimentConfig) -> dict[str, Any]:
         "optim.warmup_fraction": 0.05,
         "optim.floor": 0.02,
         "optim.ema": 0.0,
-        "train.epochs": 12,
+        "train.epochs": 10,
         "train.steps_per_epoch": 100,
         "train.validation_trials": 400,
         "train.checkpoint_every_steps": 100,
     }
     if config.model.network in ("seresnet", "densenet"):
-        overrides.update({"model.frontend.kind": "logmel", "model.frontend.n_mels": 40, "model.fc.width": 256})
+        overrides.update(
+            {"model.frontend.kind": "logmel", "model.frontend.n_mels": 40, "model.fc.width": 256}
+        )
         if config.model.network == "seresnet":
             overrides.update(_shrunk_blocks(config, blocks=4, width=1.0))
     if config.model.head.kind != "aam" and config.loss.cross_entropy_weight == 0:
@@ -69,20 +71,22 @@ def _cpu(config: ExperimentConfig) -> dict[str, Any]:
 
 def _quick(config: ExperimentConfig) -> dict[str, Any]:
     overrides = _cpu(config)
-    overrides.update({
-        "data.synth_speakers": 12,
-        "data.synth_utterances": 6,
-        "data.speakers_per_batch": 6,
-        "data.utterances_per_speaker": 3,
-        "data.crop_seconds": 0.5,
-        "data.eval_seconds": 1.0,
-        "model.embedding_dim": 32,
-        "model.fc.width": 64,
-        "train.epochs": 2,
-        "train.steps_per_epoch": 15,
-        "train.validation_trials": 60,
-        "train.checkpoint_every_steps": 15,
-    })
+    overrides.update(
+        {
+            "data.synth_speakers": 24,
+            "data.synth_utterances": 8,
+            "data.speakers_per_batch": 6,
+            "data.utterances_per_speaker": 3,
+            "data.crop_seconds": 0.5,
+            "data.eval_seconds": 1.0,
+            "model.embedding_dim": 32,
+            "model.fc.width": 64,
+            "train.epochs": 3,
+            "train.steps_per_epoch": 15,
+            "train.validation_trials": 100,
+            "train.checkpoint_every_steps": 15,
+        }
+    )
     if config.model.network == "seresnet":
         overrides.update(_shrunk_blocks(config, blocks=3, width=0.5))
     return overrides

@@ -66,7 +66,9 @@ class RunDir:
         return self.path / "export"
 
     def write_metrics(self, metrics: dict[str, Any]) -> None:
-        (self.path / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (self.path / METRICS_FILE).write_text(
+            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
 
     def metrics(self) -> dict[str, Any]:
         return json.loads((self.path / METRICS_FILE).read_text(encoding="utf-8"))

@@ -90,8 +90,13 @@ def build_schedule(config: OptimConfig, total_steps: int):
         return lr  # ReduceLROnPlateau needs a plain float to change
     if config.schedule == "sgdr_exp":
         return SGDRExponential(
-            lr, config.first_decay_steps, config.t_mul, config.m_mul, config.alpha,
-            config.decay_steps, config.decay_rate,
+            lr,
+            config.first_decay_steps,
+            config.t_mul,
+            config.m_mul,
+            config.alpha,
+            config.decay_steps,
+            config.decay_rate,
         )
     if config.schedule == "warmup_cosine":
         return WarmupCosine(lr, total_steps, int(config.warmup_fraction * total_steps), config.floor)

@@ -28,5 +28,8 @@ def warm_start(encoder: keras.Model, source: str, out: str | Path) -> int:
             continue
         layer.set_weights(other.get_weights())
         copied += 1
-    print(f"warm start from {run.path}: {copied} layers copied" + (f", shapes differ for {mismatched}" if mismatched else ""))
+    print(
+        f"warm start from {run.path}: {copied} layers copied"
+        + (f", shapes differ for {mismatched}" if mismatched else "")
+    )
     return copied
