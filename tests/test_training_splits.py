@@ -1,0 +1,60 @@
+"""Where a run's data comes from: the corpus splits, or speakers held out of one folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from speaker_tf.config import DataConfig
+from speaker_tf.errors import CorpusError
+from speaker_tf.training.splits import load_run_data
+
+
+def _speakers_of(split) -> set[str]:
+    return {p.split("/")[0] for t in split.trials for p in (t.enroll, t.test)}
+
+
+def test_corpus_with_splits_uses_its_trial_lists(tiny_corpus):
+    data = load_run_data(DataConfig(root=str(tiny_corpus)), n_trials=50, seed=0)
+    train_speakers = set(data.speakers)
+    assert data.val.root == tiny_corpus / "val" and data.test.root == tiny_corpus / "test"
+    assert len(data.test.trials) == len((tiny_corpus / "test" / "trials.txt").read_text().split("\n")) - 1
+    assert train_speakers.isdisjoint(_speakers_of(data.val) | _speakers_of(data.test))
+    assert sorted(set(data.train_labels)) == list(range(len(data.speakers)))
+    for path, label in zip(data.train_paths, data.train_labels, strict=True):
+        assert Path(path).parent.parent.name == data.speakers[label]
+
+
+def test_single_folder_corpus_holds_out_disjoint_speakers(tiny_corpus, tmp_path):
+    flat = tmp_path / "flat"
+    for split in ("train", "val", "test"):
+        for speaker in (tiny_corpus / split).iterdir():
+            if speaker.is_dir():
+                shutil.copytree(speaker, flat / speaker.name)
+    data = load_run_data(DataConfig(root=str(flat)), n_trials=40, seed=3)
+    val, test, train = _speakers_of(data.val), _speakers_of(data.test), set(data.speakers)
+    assert len(val) == len(test) == 2 and len(train) == 4
+    assert val.isdisjoint(test) and train.isdisjoint(val | test)
+    for trial in data.val.trials + data.test.trials:
+        assert (flat / trial.enroll).is_file() and (flat / trial.test).is_file()
+        assert trial.label == int(trial.enroll.split("/")[0] == trial.test.split("/")[0])
+    labels = [t.label for t in data.test.trials]
+    assert labels.count(1) == labels.count(0) > 0
+
+
+def test_max_train_speakers_keeps_the_first_speakers(tiny_corpus):
+    data = load_run_data(DataConfig(root=str(tiny_corpus), max_train_speakers=2), n_trials=20, seed=0)
+    assert len(data.speakers) == 2 and set(data.train_labels) == {0, 1}
+
+
+def test_too_small_corpus_and_missing_root_are_named(tiny_corpus, tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_run_data(DataConfig(root=str(tmp_path / "nowhere")), n_trials=10, seed=0)
+    small = tmp_path / "small"
+    for speaker in list((tiny_corpus / "train").iterdir())[:3]:
+        if speaker.is_dir():
+            shutil.copytree(speaker, small / speaker.name)
+    with pytest.raises(CorpusError, match=r"small.*needs at least 6"):
+        load_run_data(DataConfig(root=str(small)), n_trials=10, seed=0)
