@@ -168,3 +168,37 @@ def test_load_embedder_errors(tmp_path):
     (tmp_path / "model.h5").write_bytes(b"")
     with pytest.raises(ExportError, match="neither"):
         load_embedder(tmp_path / "model.h5")
+
+
+def test_score_cli_cohort_normalisation_matches_brute_force(tmp_path, capsys):
+    """--cohort: S-norm of every raw score against one mean embedding per cohort speaker."""
+    from speaker_tf.evaluation.embedder import load_embedder
+    from speaker_tf.evaluation.scoring import embed_utterances
+
+    model = _tiny_encoder()
+    model.save(tmp_path / "encoder.keras")
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    _corpus(tmp_path / "cohort")  # 3 cohort speakers, 2 utterances each
+    base = ["--model", str(tmp_path / "encoder.keras"), "--trials", str(tmp_path / "trials.txt")]
+    base += ["--root", str(tmp_path / "audio")]
+    assert score_cli.run(_parse(score_cli, [*base, "--out", str(tmp_path / "raw.txt")])) == 0
+    argv = [*base, "--out", str(tmp_path / "norm.txt"), "--cohort", str(tmp_path / "cohort")]
+    assert score_cli.run(_parse(score_cli, argv)) == 0
+    assert "S-norm with 3 cohort speakers" in capsys.readouterr().out
+    raw, _ = read_score_file(tmp_path / "raw.txt")
+    normed, _ = read_score_file(tmp_path / "norm.txt")
+
+    embed = load_embedder(tmp_path / "encoder.keras")
+    utts = {t.enroll for t in trials} | {t.test for t in trials}
+    emb = embed_utterances(embed, sorted(utts), root=tmp_path / "audio")
+    cohort_files = embed_utterances(embed, sorted(utts), root=tmp_path / "cohort")
+    cohort = []
+    for spk in ("id0", "id1", "id2"):
+        mean = np.mean([v for k, v in cohort_files.items() if k.startswith(spk + "/")], axis=0)
+        cohort.append(mean / np.linalg.norm(mean))
+    for s, n, t in zip(raw, normed, trials, strict=True):
+        ce = np.array([emb[t.enroll] @ c for c in cohort])
+        ct = np.array([emb[t.test] @ c for c in cohort])
+        expected = 0.5 * ((s - ce.mean()) / ce.std() + (s - ct.mean()) / ct.std())
+        assert n == pytest.approx(expected, rel=1e-4, abs=1e-4)

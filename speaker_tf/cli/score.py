@@ -34,6 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="window hop in seconds (default: half the window)",
     )
+    parser.add_argument(
+        "--cohort",
+        metavar="DIR",
+        help="S-norm the scores with a cohort: a folder <speaker>/**/<audio> of training speakers "
+        "(one mean embedding per speaker)",
+    )
+    parser.add_argument(
+        "--cohort-top",
+        type=int,
+        default=None,
+        metavar="N",
+        help="adaptive S-norm: use the N most similar cohort speakers per side (default: all, plain S-norm)",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="windows per encoder call")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -67,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
     )
     scores = cosine_scores(embeddings, trials)
+    if args.cohort:
+        scores = _normalise(scores, embeddings, trials, args, embed)
     write_score_file(args.out, scores, trials)
     try:
         report = verification_report(scores, [t.label for t in trials])
@@ -80,3 +95,39 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(trials)} scores to {args.out}")
         print(format_report(report))
     return 0
+
+
+def _normalise(scores, embeddings, trials, args: argparse.Namespace, embed):
+    """S-norm / AS-norm against one mean embedding per cohort speaker."""
+    import numpy as np
+
+    from speaker_tf.data.corpus import read_corpus
+    from speaker_tf.evaluation.normalization import s_norm
+    from speaker_tf.evaluation.scoring import embed_utterances, l2_normalize
+
+    corpus = read_corpus(args.cohort, verbose=False)
+    corpus.require_speakers(2, "a score-normalisation cohort")
+    cohort_emb = embed_utterances(
+        embed,
+        [u.relpath for u in corpus],
+        args.window,
+        args.hop,
+        root=corpus.root,
+        batch_size=args.batch_size,
+    )
+    cohort = np.stack(
+        [
+            l2_normalize(np.mean([cohort_emb[u.relpath] for u in us], axis=0))
+            for us in corpus.by_speaker().values()
+        ]
+    )
+    if args.cohort_top is not None and not 1 <= args.cohort_top <= len(cohort):
+        raise ValueError(
+            f"--cohort-top must be between 1 and {len(cohort)} (cohort speakers), got {args.cohort_top}"
+        )
+    enroll = np.stack([embeddings[t.enroll] for t in trials])
+    test = np.stack([embeddings[t.test] for t in trials])
+    print(
+        f"S-norm with {len(cohort)} cohort speakers" + (f", top {args.cohort_top}" if args.cohort_top else "")
+    )
+    return s_norm(scores, enroll, test, cohort, top_n=args.cohort_top)
