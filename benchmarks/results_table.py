@@ -50,8 +50,10 @@ def main() -> None:
     parser.add_argument("--out", default="runs")
     parser.add_argument("--only", nargs="*", help="run only these experiments")
     args = parser.parse_args()
-    print("| command | differs from exp_122 | test EER % | minDCF 0.01 | minDCF 0.05 | MFCC baseline EER % "
-          "| steps | train s |")
+    print(
+        "| command | differs from exp_122 | test EER % | minDCF 0.01 | minDCF 0.05 | MFCC baseline EER % "
+        "| steps | train s |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, overrides, change in ROWS:
         if args.only and name not in args.only:
