@@ -94,13 +94,13 @@ def test_quick_run_learns(quick_run):
     losses = [float(r["loss"]) for r in rows]
     assert losses[-1] < 0.9 * losses[0], losses
     metrics = json.loads((quick_run / "metrics.json").read_text())
-    assert metrics["eer"] < 0.35, metrics  # chance is 0.5; unseen test speakers
+    assert metrics["eer"] < 0.3, metrics  # chance is 0.5; unseen test speakers
     assert metrics["val_eer"] < 0.35, metrics
 
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_without_repeating_steps(data_dir, tmp_path, monkeypatch):
-    """A run killed in epoch 2 continues from its backup with --resume; no step is trained twice."""
+    """A run killed in epoch 2 continues from its epoch-1 backup with --resume; no step counts twice."""
     monkeypatch.setenv("SPEAKER_TF_DATA", str(data_dir))
     experiment = load_experiment("exp_122")
     config = resolve_config(
@@ -116,7 +116,7 @@ def test_interrupted_run_resumes_without_repeating_steps(data_dir, tmp_path, mon
 
     class Kill(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            if int(self.model.optimizer.iterations.numpy()) == 7:  # mid epoch 2, after a backup at step 6
+            if int(self.model.optimizer.iterations.numpy()) == 7:  # mid epoch 2, after the backup at step 4
                 raise KeyboardInterrupt
 
     build = run_callbacks.build
@@ -129,7 +129,7 @@ def test_interrupted_run_resumes_without_repeating_steps(data_dir, tmp_path, mon
     monkeypatch.setattr(run_callbacks, "build", build)
     train(experiment, resolve_config(experiment, resume=str(run)), out=str(tmp_path), resume=str(run))
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["steps"] == 12  # 3 epochs x 4 steps: resumed at step 6, not restarted at 0
+    assert metrics["steps"] == 12  # 3 epochs x 4 steps: resumed at step 4, not restarted at 0
     epochs = [int(r["epoch"]) for r in _log(run)]
     assert epochs == [0, 1, 2], epochs
 

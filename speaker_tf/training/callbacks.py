@@ -18,14 +18,20 @@ from speaker_tf.training.splits import Split
 def build(
     run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Split
 ) -> list[keras.callbacks.Callback]:
-    """EMA swap -> validation EER -> logging -> checkpoints -> stopping rules.
+    """Backup -> EMA swap -> validation EER -> logging -> checkpoints -> stopping rules.
 
-    Order matters: the EMA weights must be in place while validating, and
-    `val_eer` must be in the logs before ModelCheckpoint / EarlyStopping read it.
+    Order matters: the backup holds the training weights, the EMA weights must be in
+    place while validating, and `val_eer` must be in the logs before ModelCheckpoint /
+    EarlyStopping read it.
     """
     train = config.train
     trials = val.trials[: train.validation_trials]
-    callbacks: list[keras.callbacks.Callback] = []
+    # First, so it backs up the training weights before SwapEMAWeights swaps the EMA ones in.
+    # Keras restores a backup at the start of its epoch, so a mid-epoch backup would replay
+    # that epoch's first steps; backing up at epoch ends keeps every step once.
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(run.backup), save_freq="epoch")
+    ]
     if config.optim.ema > 0:
         callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     waveforms = load_fixed_length(
@@ -49,9 +55,6 @@ def build(
             str(run.checkpoints / "latest.weights.h5"),
             save_weights_only=True,
             save_freq=train.checkpoint_every_steps,
-        ),
-        keras.callbacks.BackupAndRestore(
-            str(run.backup), save_freq=min(train.checkpoint_every_steps, train.steps_per_epoch)
         ),
     ]
     if train.early_stopping_patience > 0:
