@@ -9,7 +9,9 @@ from speaker_tf.config import ExperimentConfig, diff
 from speaker_tf.config.experiment import experiment_names, load_experiment
 from speaker_tf.errors import ConfigError
 
-NOTES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "001_b8556130fc162371.txt"
+REPO = Path(__file__).resolve().parents[1]
+NOTES = REPO / "experiments" / "notes.txt"  # a copy of the reference notes, shipped with the recipes
+REFERENCE = REPO.parent / "shared" / "reference" / "001_b8556130fc162371.txt"
 
 # Which words of a note justify overriding a config key (lower case substrings).
 KEY_TERMS = {
@@ -70,6 +72,12 @@ def note_sections() -> dict[str, str]:
 
 NAMES = experiment_names()
 NOTE_CHILDREN = [n for n in NAMES if load_experiment(n).note and load_experiment(n).parent]
+
+
+def test_shipped_notes_are_the_reference_notes():
+    if REFERENCE.is_file():  # the reference folder sits beside a development checkout
+        assert NOTES.read_bytes() == REFERENCE.read_bytes()
+    assert "## 122" in NOTES.read_text(encoding="utf-8")
 
 
 def test_every_note_has_a_module():
