@@ -58,6 +58,11 @@ def _cpu(config: ExperimentConfig) -> dict[str, Any]:
         "train.validation_trials": 400,
         "train.checkpoint_every_steps": 100,
     }
+    if config.model.network in ("conformer", "transformer"):
+        # attention stacks diverged at 2e-3 here; reference 000's best run warmed up to 1e-3
+        overrides.update({"optim.learning_rate": 1e-3, "optim.warmup_fraction": 0.1})
+    if config.loss.aam_margin_warmup_steps:
+        overrides["loss.aam_margin_warmup_steps"] = 300  # ramp the margin over the first 30 % of steps
     if config.model.network in ("seresnet", "densenet"):
         overrides.update(
             {"model.frontend.kind": "logmel", "model.frontend.n_mels": 40, "model.fc.width": 256}
