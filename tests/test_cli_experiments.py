@@ -50,7 +50,10 @@ def test_bad_override_is_a_one_line_error_from_both_entry_points(capsys):
     assert "unknown config key 'model.fc.embeding_norm'; did you mean model.fc.embedding_norm" in err
     proc = subprocess.run(
         [sys.executable, "-m", "experiments.exp_122", "--dry-run", "--set", "train.epochs=many"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "train.epochs='many' must be of type int" in proc.stderr

@@ -58,3 +58,27 @@ def test_too_small_corpus_and_missing_root_are_named(tiny_corpus, tmp_path):
             shutil.copytree(speaker, small / speaker.name)
     with pytest.raises(CorpusError, match=r"small.*needs at least 6"):
         load_run_data(DataConfig(root=str(small)), n_trials=10, seed=0)
+
+
+def test_training_files_in_another_format_are_named_with_the_fix(tiny_corpus, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    root = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, root)
+    first = sorted((root / "train").rglob("*.wav"))[0]
+    sf.write(first, np.zeros(8000, dtype=np.float32), 8000, subtype="PCM_16")
+    with pytest.raises(CorpusError, match=r"8000 Hz.*speaker-tf prepare"):
+        load_run_data(DataConfig(root=str(root)), n_trials=10, seed=0)
+
+
+def test_unreadable_training_file_is_skipped_and_counted_or_fatal(tiny_corpus, tmp_path, capsys):
+    root = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, root)
+    bad = sorted((root / "train").rglob("*.wav"))[0]
+    bad.write_text("not audio")
+    data = load_run_data(DataConfig(root=str(root)), n_trials=10, seed=0)
+    assert str(bad) not in data.train_paths
+    assert "skipped 1 bad files" in capsys.readouterr().out
+    with pytest.raises(CorpusError, match="bad file"):
+        load_run_data(DataConfig(root=str(root), strict=True), n_trials=10, seed=0)

@@ -53,4 +53,5 @@ class DataConfig:
     utterances_per_speaker: int = 4  # K, "group size"
     max_train_speakers: int = 0  # 0 = all (early notes used the first 256 / 512)
     cache: bool = False
+    strict: bool = False  # corpus scans: unreadable files are fatal instead of skipped and counted
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -59,12 +59,13 @@ def load_run_data(config: DataConfig, n_trials: int, seed: int) -> RunData:
     """Training files and trials: from train/ val/ test/ splits, or held out by speaker."""
     root = resolve_corpus_root(config)
     if (root / "train").is_dir():
-        train = read_corpus(root / "train", verbose=False)
+        train = read_corpus(root / "train", strict=config.strict)
         val = _split_with_trials(root / "val", n_trials, seed)
         test = _split_with_trials(root / "test", n_trials, seed + 1)
     else:
-        train, val, test = _hold_out_speakers(read_corpus(root, verbose=False), n_trials, seed)
+        train, val, test = _hold_out_speakers(read_corpus(root, strict=config.strict), n_trials, seed)
     train.require_speakers(2, "training")
+    check_training_format(train, config.sample_rate)
     speakers = train.speakers()
     if config.max_train_speakers:
         speakers = speakers[: config.max_train_speakers]
@@ -78,6 +79,25 @@ def load_run_data(config: DataConfig, n_trials: int, seed: int) -> RunData:
         test=test,
         corpus_root=root,
     )
+
+
+def check_training_format(corpus: Corpus, sample_rate: int) -> None:
+    """The pipeline decodes 16-bit mono WAV in the graph: name the files that are not, up front."""
+    import soundfile as sf
+
+    bad = []
+    for utt in corpus:
+        info = sf.info(str(utt.path))
+        if (info.format, info.subtype, info.channels, info.samplerate) != ("WAV", "PCM_16", 1, sample_rate):
+            bad.append(
+                f"{utt.relpath} ({info.format} {info.subtype}, {info.channels} ch, {info.samplerate} Hz)"
+            )
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise CorpusError(
+            f"training needs 16-bit mono WAV at {sample_rate} Hz; in {str(corpus.root)!r}: "
+            f"{'; '.join(bad[:3])}{more}. Convert with: speaker-tf prepare SRC DST"
+        )
 
 
 def _split_with_trials(folder: Path, n_trials: int, seed: int) -> Split:
