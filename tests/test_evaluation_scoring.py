@@ -144,6 +144,7 @@ def test_windowed_embedding_is_mean_of_normalised_window_embeddings(tmp_path):
     _write(tmp_path / "u.wav", wav)
     out = embed_utterances(_Recorder(), ["u.wav"], window_seconds=0.5, root=tmp_path)
     wav = sf.read(str(tmp_path / "u.wav"), dtype="float32")[0]
+    wav = wav / np.abs(wav).max()  # the whole utterance is peak-normalised, as in training
     wins = [wav[s : s + 8000] for s in (0, 4000, 8000)]  # default hop: half a window
     e = np.array([[w.mean(), 1.0] for w in wins])
     e = (e / np.linalg.norm(e, axis=1, keepdims=True)).mean(axis=0)
