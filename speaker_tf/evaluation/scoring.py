@@ -221,8 +221,9 @@ def embed_utterances(
     """Embed each utterance once: ``{path: unit-length float32 [D] embedding}``.
 
     ``paths`` are the keys used in trial lists, read from ``root / path`` when
-    ``root`` is given, each peak-normalised as a whole (as training does). Without ``window_seconds`` each whole utterance is one
-    batch of size 1. With it, the utterance is cut into windows of that length
+    ``root`` is given, each peak-normalised as a whole (as training does).
+    Without ``window_seconds`` each whole utterance is one batch of size 1.
+    With it, the utterance is cut into windows of that length
     every ``hop_seconds`` (default: half a window, i.e. 50% overlap); window
     embeddings are L2-normalised, averaged, and re-normalised so each window
     counts equally whatever its norm. ``batch_size`` bounds windows per call.
