@@ -10,7 +10,7 @@ import numpy as np
 from speaker_tf.config.base import ExperimentConfig
 from speaker_tf.data.audio import load_audio, peak_normalise
 from speaker_tf.evaluation.callback import VerificationCallback
-from speaker_tf.evaluation.scoring import Trial, trial_utterances
+from speaker_tf.evaluation.scoring import trial_utterances
 from speaker_tf.training.run_dir import RunDir
 from speaker_tf.training.splits import Split
 
@@ -41,7 +41,7 @@ def build(
         VerificationCallback(
             encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)
         ),
-        ProjectorCallback(encoder, waveforms, trials, run.log_dir),
+        ProjectorCallback(encoder, waveforms, run.log_dir),
         keras.callbacks.TensorBoard(log_dir=str(run.log_dir), write_graph=True, update_freq="epoch"),
         keras.callbacks.CSVLogger(str(run.path / "training_log.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
@@ -88,14 +88,11 @@ def load_fixed_length(
 class ProjectorCallback(keras.callbacks.Callback):
     """At the end of training, write validation embeddings with speaker labels for TensorBoard's projector."""
 
-    def __init__(
-        self, encoder: keras.Model, waveforms: dict[str, np.ndarray], trials: list[Trial], log_dir: Path
-    ):
+    def __init__(self, encoder: keras.Model, waveforms: dict[str, np.ndarray], log_dir: Path):
         super().__init__()
         self.encoder = encoder
         self.waveforms = waveforms
         self.log_dir = Path(log_dir)
-        del trials  # the utterances already come from the trials
 
     def on_train_end(self, logs=None):
         import tensorflow as tf

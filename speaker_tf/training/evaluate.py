@@ -12,7 +12,12 @@ from speaker_tf.config.base import ExperimentConfig
 from speaker_tf.data.baseline import utterance_embeddings
 from speaker_tf.evaluation.identification import closed_set_identification, clustering_scores
 from speaker_tf.evaluation.metrics import compute_eer, verification_report
-from speaker_tf.evaluation.scoring import cosine_scores, embed_utterances, trial_utterances
+from speaker_tf.evaluation.scoring import (
+    cosine_scores,
+    embed_utterances,
+    trial_utterances,
+    write_score_file,
+)
 from speaker_tf.training.run_dir import RunDir
 from speaker_tf.training.splits import RunData, Split
 
@@ -78,14 +83,8 @@ def final(encoder: keras.Model, config: ExperimentConfig, data: RunData, run: Ru
     results.update(identification(test_embeddings))
     results["test_trials"] = len(data.test.trials)
     results["min_samples"] = int(getattr(encoder, "min_samples", 0) or 0)
-    _write_scores(run.path / "test_scores.txt", test_scores, data.test)
+    write_score_file(run.path / "test_scores.txt", test_scores, data.test.trials)
     return results
-
-
-def _write_scores(path: Path, scores: np.ndarray, split: Split) -> None:
-    from speaker_tf.evaluation.scoring import write_score_file
-
-    write_score_file(path, scores, split.trials)
 
 
 def export(encoder: keras.Model, config: ExperimentConfig, results: dict[str, Any], run: RunDir) -> Path:
