@@ -16,10 +16,9 @@ from typing import Any
 import keras
 
 from speaker_tf.config.model import DenseNetConfig, ModelConfig
-from speaker_tf.models.blocks import apply_in_block, apply_norm, apply_se_unit, make_activation, make_conv
-from speaker_tf.models.frontends import apply_frontend
+from speaker_tf.models.blocks import apply_norm, apply_se_unit, make_activation, make_conv
 from speaker_tf.models.pooling import apply_time_pooling
-from speaker_tf.models.seresnet import apply_fc_head, res_block_kwargs
+from speaker_tf.models.seresnet import apply_fc_head, apply_stem
 
 STRIDE = 2
 
@@ -74,15 +73,7 @@ def apply_densenet(waveform: Any, config: ModelConfig) -> Any:
     """Waveform [B, T] -> embedding [B, embedding_dim]."""
     wd = config.weight_decay
     dense = config.densenet
-    x, rank = apply_frontend(waveform, config.frontend, activation=config.activation, weight_decay=wd)
-    x = apply_in_block(
-        x,
-        channels=config.in_block.channels,
-        kernel=config.in_block.kernel,
-        rank=rank,
-        res_block=res_block_kwargs(config) if config.in_block.res_block else None,
-        weight_decay=wd,
-    )
+    x, rank = apply_stem(waveform, config)
     per_layer = dense.downsample == "layer"
     for s, (layers, growth) in enumerate(zip(dense.layers, stage_growths(dense), strict=True), start=1):
         if s > 1 and not per_layer:

@@ -29,6 +29,22 @@ def time_reduction(config: ModelConfig) -> int:
     return config.e_block.stride ** len(config.e_block.channels)
 
 
+def apply_stem(waveform: Any, config: ModelConfig) -> tuple[Any, int]:
+    """Front end -> InBlock, shared by model1 and model2; returns the features and their rank."""
+    x, rank = apply_frontend(
+        waveform, config.frontend, activation=config.activation, weight_decay=config.weight_decay
+    )
+    x = apply_in_block(
+        x,
+        channels=config.in_block.channels,
+        kernel=config.in_block.kernel,
+        rank=rank,
+        res_block=res_block_kwargs(config) if config.in_block.res_block else None,
+        weight_decay=config.weight_decay,
+    )
+    return x, rank
+
+
 def apply_fc_head(x: Any, config: ModelConfig) -> Any:
     """Pooled features -> FCBlock -> (normalised) embedding."""
     fc = config.fc
@@ -48,15 +64,7 @@ def apply_fc_head(x: Any, config: ModelConfig) -> Any:
 def apply_seresnet(waveform: Any, config: ModelConfig) -> Any:
     """Waveform [B, T] -> embedding [B, embedding_dim]."""
     wd = config.weight_decay
-    x, rank = apply_frontend(waveform, config.frontend, activation=config.activation, weight_decay=wd)
-    x = apply_in_block(
-        x,
-        channels=config.in_block.channels,
-        kernel=config.in_block.kernel,
-        rank=rank,
-        res_block=res_block_kwargs(config) if config.in_block.res_block else None,
-        weight_decay=wd,
-    )
+    x, rank = apply_stem(waveform, config)
     eb = config.e_block
     for i, (channels, res_blocks) in enumerate(zip(eb.channels, eb.res_blocks, strict=True), start=1):
         x = apply_e_block(
