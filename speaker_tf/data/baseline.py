@@ -126,15 +126,20 @@ def baseline_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cosine scores, labels) of the MFCC baseline on a trial list under ``root``."""
     from speaker_tf.data.corpus import read_trial_list
-    from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
 
     trials = read_trial_list(trials_path, root)
+    labels = np.asarray([t.label for t in trials], dtype=np.int64)
+    return score_trials(trials, root, workers), labels
+
+
+def score_trials(trials: Sequence, root: PathLike, workers: int | None = None) -> np.ndarray:
+    """Cosine scores of z-scored MFCC statistics for ``Trial`` objects whose paths are under ``root``."""
+    from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
+
     utts = trial_utterances(trials)
     emb = utterance_embeddings([Path(root) / u for u in utts], workers)
     emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
-    scores = cosine_scores(dict(zip(utts, emb, strict=True)), trials)
-    labels = np.asarray([t.label for t in trials], dtype=np.int64)
-    return scores, labels
+    return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
 
 def baseline_eer(trials_path: PathLike, root: PathLike, workers: int | None = None) -> float:

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from speaker_tf.config.base import ExperimentConfig
-from speaker_tf.data.baseline import utterance_embeddings
+from speaker_tf.data.baseline import score_trials
 from speaker_tf.evaluation.identification import closed_set_identification, clustering_scores
 from speaker_tf.evaluation.metrics import compute_eer, verification_report
 from speaker_tf.evaluation.scoring import (
@@ -44,10 +44,7 @@ def score_split(
 
 def baseline(split: Split) -> dict[str, float]:
     """The classical MFCC-statistics baseline on the same trials."""
-    utts = trial_utterances(split.trials)
-    emb = utterance_embeddings([split.root / u for u in utts])
-    emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
-    scores = cosine_scores(dict(zip(utts, emb, strict=True)), split.trials)
+    scores = score_trials(split.trials, split.root)
     report = verification_report(scores, np.array([t.label for t in split.trials]))
     return {f"baseline_{k}": v for k, v in report.items() if k in ("eer", "min_dcf_p01", "min_dcf_p05")}
 
