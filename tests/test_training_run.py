@@ -49,7 +49,7 @@ def _log(run: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_quick_run_writes_a_complete_run_directory(quick_run):
+def test_quick_run_writes_a_complete_run_directory(quick_run, data_dir):
     config = json.loads((quick_run / "config.json").read_text())
     assert config["name"] == "exp_122" and config["train"]["profile"] == "quick"
     for name in (
@@ -86,6 +86,18 @@ def test_quick_run_writes_a_complete_run_directory(quick_run):
 
     scores, labels = read_score_file(quick_run / "test_scores.txt")
     assert compute_eer(scores, labels)[0] == pytest.approx(metrics["eer"])
+    # the encoder + MFCC fusion, fitted on validation trials, recomputed from its saved parameters
+    from speaker_tf.data.baseline import score_trials
+    from speaker_tf.evaluation.fusion import load_fusion
+    from speaker_tf.evaluation.scoring import read_trials
+
+    fusion = load_fusion(quick_run)
+    assert [fusion.weight_a, fusion.weight_b] == pytest.approx(metrics["fusion_weights"])
+    (corpus,) = data_dir.iterdir()
+    trials = read_trials(corpus / "test" / "trials.txt")
+    baseline = score_trials(trials, corpus / "test")
+    assert compute_eer(baseline, labels)[0] == pytest.approx(metrics["baseline_eer"])
+    assert compute_eer(fusion.apply(scores, baseline), labels)[0] == pytest.approx(metrics["fused_eer"])
 
 
 @pytest.mark.slow

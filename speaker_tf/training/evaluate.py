@@ -42,11 +42,35 @@ def score_split(
     return cosine_scores(embeddings, split.trials), labels, embeddings
 
 
-def baseline(split: Split) -> dict[str, float]:
+def _headline(prefix: str, report: dict) -> dict[str, float]:
+    return {f"{prefix}_{k}": v for k, v in report.items() if k in ("eer", "min_dcf_p01", "min_dcf_p05")}
+
+
+def baseline(split: Split, scores: np.ndarray | None = None) -> dict[str, float]:
     """The classical MFCC-statistics baseline on the same trials."""
-    scores = score_trials(split.trials, split.root)
-    report = verification_report(scores, np.array([t.label for t in split.trials]))
-    return {f"baseline_{k}": v for k, v in report.items() if k in ("eer", "min_dcf_p01", "min_dcf_p05")}
+    scores = score_trials(split.trials, split.root) if scores is None else scores
+    return _headline("baseline", verification_report(scores, np.array([t.label for t in split.trials])))
+
+
+def fuse_with_baseline(
+    val: tuple[np.ndarray, np.ndarray, Split], test: tuple[np.ndarray, np.ndarray, Split], run: RunDir
+) -> dict[str, float]:
+    """Fit the encoder + MFCC-baseline fusion on validation trials, save it, report it on the test trials.
+
+    Reported apart from the encoder's own figures: it is a different system.
+    """
+    from speaker_tf.evaluation.fusion import FUSION_FILE, fit_fusion
+
+    (val_scores, val_labels, val_split), (test_scores, test_labels, test_split) = val, test
+    test_baseline = score_trials(test_split.trials, test_split.root)
+    fusion = fit_fusion(val_scores, score_trials(val_split.trials, val_split.root), val_labels)
+    fusion.save(run.path / FUSION_FILE)
+    fused = _headline("fused", verification_report(fusion.apply(test_scores, test_baseline), test_labels))
+    return {
+        **baseline(test_split, test_baseline),
+        **fused,
+        "fusion_weights": [fusion.weight_a, fusion.weight_b],
+    }
 
 
 def identification(embeddings: dict[str, np.ndarray]) -> dict[str, float]:
@@ -76,7 +100,9 @@ def final(encoder: keras.Model, config: ExperimentConfig, data: RunData, run: Ru
     test_scores, test_labels, test_embeddings = score_split(encoder, data.test, config)
     results: dict[str, Any] = {"val_eer": val_eer, "eer_threshold": threshold}
     results.update(verification_report(test_scores, test_labels))
-    results.update(baseline(data.test))
+    results.update(
+        fuse_with_baseline((val_scores, val_labels, data.val), (test_scores, test_labels, data.test), run)
+    )
     results.update(identification(test_embeddings))
     results["test_trials"] = len(data.test.trials)
     results["min_samples"] = int(getattr(encoder, "min_samples", 0) or 0)

@@ -106,7 +106,9 @@ def _summarise(results: dict) -> None:
         f"on the same {results['test_trials']} trials), minDCF(0.01) {results['min_dcf_p01']:.3f}, "
         f"minDCF(0.05) {results['min_dcf_p05']:.3f}, "
         f"identification top-1 {100 * results['identification_accuracy']:.1f} %; {results['steps']} steps "
-        f"in {results['wall_seconds']:.0f} s ({results['examples_per_second']:.0f} examples/s)"
+        f"in {results['wall_seconds']:.0f} s ({results['examples_per_second']:.0f} examples/s); "
+        f"fused with the MFCC baseline (weights fitted on validation trials): "
+        f"EER {100 * results['fused_eer']:.2f} %"
     )
 
 
