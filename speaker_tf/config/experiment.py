@@ -22,6 +22,10 @@ class Experiment:
     in one line, `implied` maps override keys the note does not spell out to the
     reason they follow from it, and `warm_start` names the experiment whose
     trained weights initialise this one ("retrained from ## N").
+    `profile_overrides` maps a compute profile ("cpu", "quick") to settings the
+    recipe applies on top of that profile: a recipe designed for a CPU budget
+    (exp_robust) keeps its own front end and schedule where the generic profile
+    would replace them. Notes experiments leave it empty.
     """
 
     name: str
@@ -32,6 +36,7 @@ class Experiment:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     implied: Mapping[str, str] = field(default_factory=dict)
     warm_start: str | None = None
+    profile_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def derive(
         self,
@@ -42,11 +47,16 @@ class Experiment:
         note: str | None = None,
         implied: Mapping[str, str] | None = None,
         warm_start: str | None = None,
+        profile_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> "Experiment":
         for key in implied or {}:
             if key not in overrides:
                 raise ConfigError(f"{name}: implied key {key!r} is not overridden")
         config = self.config.override(overrides)
+        for profile, values in (profile_overrides or {}).items():
+            config.override(values)  # checked now: a typo fails at import, not at the end of a profile run
+            if profile not in ("cpu", "quick"):
+                raise ConfigError(f"{name}: profile_overrides for unknown profile {profile!r}")
         return Experiment(
             name=name,
             change=change,
@@ -56,6 +66,7 @@ class Experiment:
             overrides=MappingProxyType(dict(overrides)),
             implied=MappingProxyType(dict(implied or {})),
             warm_start=warm_start,
+            profile_overrides=MappingProxyType({k: dict(v) for k, v in (profile_overrides or {}).items()}),
         )
 
 

@@ -29,7 +29,7 @@ def resolve_config(
     if data:
         config = config.override({"data.root": data})
     name = profiles.choose(profile, config)
-    config = profiles.apply(name, config)
+    config = profiles.apply(name, config).override(dict(experiment.profile_overrides.get(name, {})))
     return config.override(dict(parse_assignment(text) for text in overrides))
 
 

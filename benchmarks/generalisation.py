@@ -1,0 +1,160 @@
+"""Generalisation benchmark: exp_122 vs exp_robust vs the MFCC baseline on conditions absent from training.
+
+Usage:
+    python benchmarks/generalisation.py [--out runs/generalisation] [--heldout DIR]
+                                        [--run exp_122=RUN_DIR ...] [--recipes exp_122 exp_robust]
+
+Trains each recipe with its default command (`python -m experiments.NAME --out OUT`) unless a finished run
+directory is given with --run, then scores, side by side in one process:
+
+* ``own test``: the run's own test trials (unseen speakers of the corpus it trained on);
+* ``held-out``: the held-out generalisation corpus (`speaker-tf synth --heldout`): speakers whose languages,
+  synthesis variant and channel types no training corpus contains, generated on first use;
+* ``held-out, same channel``: the same speakers, non-targets within one channel type
+  (no channel cue).
+
+Each trial list is scored by the encoder (cosine of the mean of 2 s window embeddings, as at the end of a
+run), by the MFCC baseline, and by their fusion (weights fitted on the run's own validation trials, saved in
+RUN/fusion.json; reported apart: it is not the learned embedding alone). Prints one JSON line per measurement
+and then a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_RECIPES = ("exp_122", "exp_robust")
+HELDOUT_SEED = 1234
+
+
+def train(name: str, out: Path) -> Path:
+    """Run the recipe's default command; return its new run directory."""
+    before = set((out / name).glob("*")) if (out / name).is_dir() else set()
+    subprocess.run([sys.executable, "-m", f"experiments.{name}", "--out", str(out)], check=True)
+    (run_dir,) = set((out / name).glob("*")) - before
+    return run_dir
+
+
+def trial_sets(run_dir: Path, heldout: Path) -> dict[str, tuple[Path, Path]]:
+    """name -> (trial list, audio root) for one run."""
+    from speaker_tf.config.base import ExperimentConfig
+    from speaker_tf.training.splits import resolve_corpus_root
+
+    config = ExperimentConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    own = resolve_corpus_root(config.data) / "test"
+    return {
+        "own test": (own / "trials.txt", own),
+        "held-out": (heldout / "test" / "trials.txt", heldout / "test"),
+        "held-out, same channel": (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
+    }
+
+
+def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
+    from speaker_tf.data.baseline import score_trials
+    from speaker_tf.evaluation.embedder import load_embedder
+    from speaker_tf.evaluation.fusion import load_fusion
+    from speaker_tf.evaluation.metrics import verification_report
+    from speaker_tf.evaluation.scoring import cosine_scores, embed_utterances, read_trials, trial_utterances
+
+    config = json.loads((run_dir / "config.json").read_text())
+    trials = read_trials(trials_path)
+    labels = np.array([t.label for t in trials])
+    embeddings = embed_utterances(
+        load_embedder(run_dir / "encoder.keras"),
+        trial_utterances(trials),
+        window_seconds=config["data"]["eval_seconds"] or None,
+        root=root,
+    )
+    learned = cosine_scores(embeddings, trials)
+    baseline = score_trials(trials, root)
+    fused = load_fusion(run_dir).apply(learned, baseline)
+    out = {}
+    for system, scores in (("model", learned), ("baseline", baseline), ("fused", fused)):
+        report = verification_report(scores, labels)
+        out[f"{system}_eer"] = 100 * report["eer"]
+        out[f"{system}_min_dcf_p01"] = report["min_dcf_p01"]
+    out["trials"] = len(trials)
+    return out
+
+
+def machine() -> dict[str, str]:
+    import tensorflow as tf
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {"cpu": cpu, "tensorflow": tf.__version__, "python": platform.python_version()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/generalisation"))
+    parser.add_argument("--heldout", type=Path, default=None, help="held-out corpus (generated if missing)")
+    parser.add_argument("--recipes", nargs="+", default=list(DEFAULT_RECIPES))
+    parser.add_argument(
+        "--run", action="append", default=[], metavar="NAME=RUN_DIR", help="use a finished run"
+    )
+    args = parser.parse_args()
+
+    from speaker_tf.data.synth import ensure_heldout_corpus
+
+    given = dict(item.split("=", 1) for item in args.run)
+    heldout = ensure_heldout_corpus(
+        args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}", seed=HELDOUT_SEED
+    )
+    runs = {}
+    for name in args.recipes:
+        started = time.perf_counter()
+        runs[name] = Path(given[name]) if name in given else train(name, args.out)
+        print(json.dumps({"recipe": name, "run": str(runs[name]), "train_s": time.perf_counter() - started}))
+
+    info = machine()
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    for name, run_dir in runs.items():
+        for set_name, (trials_path, root) in trial_sets(run_dir, heldout).items():
+            results[name, set_name] = measure(run_dir, trials_path, root)
+            print(
+                json.dumps({"recipe": name, "trials": set_name, **results[name, set_name], **info}),
+                flush=True,
+            )
+
+    names = list(runs)
+    print()
+    print(
+        "| trials | "
+        + " | ".join(f"{n} EER %" for n in names)
+        + " | MFCC baseline EER % | "
+        + " | ".join(f"{n} + MFCC fused EER %" for n in names)
+        + " |"
+    )
+    print("|---" * (2 + 2 * len(names)) + "|")
+    for set_name in dict.fromkeys(s for _, s in results):
+        row = [results[n, set_name] for n in names]
+        # "own test" differs per recipe when the recipes train on different corpora: show each baseline
+        baselines = sorted({f"{r['baseline_eer']:.2f}" for r in row})
+        print(
+            f"| {set_name} | "
+            + " | ".join(f"{r['model_eer']:.2f}" for r in row)
+            + f" | {' / '.join(baselines)} | "
+            + " | ".join(f"{r['fused_eer']:.2f}" for r in row)
+            + " |"
+        )
+
+
+if __name__ == "__main__":
+    main()
