@@ -139,7 +139,8 @@ def _build_archive(
     hop_samples: int,
     sample_rate: int,
 ):
-    """An ExportArchive holding the encoder and the five signatures."""
+    """An ExportArchive holding the encoder and the five signatures, its size D, and the
+    signatures as callable functions by name (``ExportedModel`` uses them in memory for a run)."""
     import keras
     import tensorflow as tf
 
@@ -244,20 +245,23 @@ def _build_archive(
         }
 
     archive = keras.export.ExportArchive()
+    endpoints = {}
     # Not archive.track(encoder): the endpoints capture its variables already, and tracking
     # walks the whole Keras object graph at save time (tens of seconds for the real encoder)
     # for lookup tables a speaker encoder does not have.
     # serving_default first: ExportArchive also aliases the first endpoint as the default.
-    archive.add_endpoint(
+    endpoints["serving_default"] = archive.add_endpoint(
         "serving_default", serving_default, [tf.TensorSpec([None, None], tf.float32, "waveform")]
     )
-    archive.add_endpoint("embed_wav", embed_wav, [tf.TensorSpec([None], tf.string, "wav")])
-    archive.add_endpoint(
+    endpoints["embed_wav"] = archive.add_endpoint(
+        "embed_wav", embed_wav, [tf.TensorSpec([None], tf.string, "wav")]
+    )
+    endpoints["embed_utterances"] = archive.add_endpoint(
         "embed_utterances",
         embed_utterances,
         [tf.TensorSpec([None, None], tf.float32, "waveform"), tf.TensorSpec([None], tf.int32, "length")],
     )
-    archive.add_endpoint(
+    endpoints["verify"] = archive.add_endpoint(
         "verify",
         verify,
         [
@@ -265,10 +269,12 @@ def _build_archive(
             tf.TensorSpec([None, None], tf.float32, "waveform_b"),
         ],
     )
-    archive.add_endpoint("metadata", metadata, [tf.TensorSpec([None], tf.float32, "unused")])
+    endpoints["metadata"] = archive.add_endpoint(
+        "metadata", metadata, [tf.TensorSpec([None], tf.float32, "unused")]
+    )
     archive.add_variable_collection("threshold", [threshold_var])
     archive.add_variable_collection("val_eer", [val_eer_var])
-    return archive, dim
+    return archive, dim, endpoints
 
 
 def export_encoder(
@@ -326,7 +332,7 @@ def export_encoder(
     model_dir.mkdir(parents=True, exist_ok=True)
     tmp = model_dir / f".tmp-{int(version)}-{uuid.uuid4().hex[:8]}"
     try:
-        archive, dim = _build_archive(
+        archive, dim, _ = _build_archive(
             encoder,
             threshold=threshold,
             val_eer=val_eer,
