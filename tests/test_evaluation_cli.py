@@ -166,7 +166,7 @@ def test_load_embedder_errors(tmp_path):
     with pytest.raises(ExportError, match="saved_model.pb"):
         load_embedder(tmp_path / "empty_dir")
     (tmp_path / "model.h5").write_bytes(b"")
-    with pytest.raises(ExportError, match="neither"):
+    with pytest.raises(ExportError, match="is a file but not a .keras model"):
         load_embedder(tmp_path / "model.h5")
 
 
