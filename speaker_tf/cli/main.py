@@ -37,9 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         if name in MODEL_COMMANDS:
-            sub.add_argument(
-                "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
-            )
+            try:
+                sub.add_argument(
+                    "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
+                )
+            except argparse.ArgumentError:  # defined by the command itself (train: training/entry.py)
+                pass
         sub.set_defaults(_run=module.run)
     return parser
 
@@ -47,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command in MODEL_COMMANDS and not args.verbose:
+        if args.command in MODEL_COMMANDS and not args.verbose and not getattr(args, "dry_run", False):
             from speaker_tf.cli.quiet import quiet_tensorflow
 
             quiet_tensorflow()
