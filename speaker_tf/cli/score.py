@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from speaker_tf.export.model_path import MODEL_HELP
+
 HELP = "Score a trial list with a trained encoder and write 'score label enroll test' lines."
 
 
@@ -14,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         required=True,
         metavar="M",
-        help="training run folder, .keras file, or export EXPORT_BASE/NAME[/VERSION] (latest version)",
+        help=MODEL_HELP.replace("its encoder.keras", "a .keras file"),
     )
     parser.add_argument(
         "--trials",

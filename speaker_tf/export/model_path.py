@@ -22,12 +22,15 @@ from typing import Literal
 from speaker_tf.errors import ExportError
 from speaker_tf.export.layout import existing_versions
 
-__all__ = ["EXPECTED", "ModelPath", "resolve_model"]
+__all__ = ["EXPECTED", "MODEL_HELP", "ModelPath", "resolve_model"]
 
 EXPECTED = (
     "expected a training run folder (RUN with encoder.keras), a .keras file, "
     "or an export folder EXPORT_BASE/NAME[/VERSION]"
 )
+
+# The --help text of every MODEL / EXPORT argument.
+MODEL_HELP = "training run folder, its encoder.keras, or export EXPORT_BASE/NAME[/VERSION] (latest version)"
 
 
 @dataclass(frozen=True)

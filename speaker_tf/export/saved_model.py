@@ -67,7 +67,7 @@ from speaker_tf.export.layout import (
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["export_encoder", "load_run_encoder", "PEAK_EPS", "WINDOW_CHUNK"]
+__all__ = ["export_encoder", "load_run_encoder", "serving_functions", "PEAK_EPS", "WINDOW_CHUNK"]
 
 PEAK_EPS = 1e-9  # same guard as speaker_tf.data.audio.peak_normalise
 WINDOW_CHUNK = 32  # windows embedded per encoder call in the long-audio path (bounds memory)
@@ -275,6 +275,35 @@ def _build_archive(
     archive.add_variable_collection("threshold", [threshold_var])
     archive.add_variable_collection("val_eer", [val_eer_var])
     return archive, dim, endpoints
+
+
+def serving_functions(
+    encoder: keras.Model,
+    *,
+    threshold: float,
+    val_eer: float,
+    min_samples: int,
+    window_seconds: float = 2.0,
+    hop_seconds: float = 1.0,
+    sample_rate: int = 16000,
+) -> dict[str, Any]:
+    """The export's five signatures as in-memory functions, nothing written to disk.
+
+    What ``export_encoder`` would save, callable by signature name with the same
+    keyword inputs (``ExportedModel`` serves a training run this way). The window
+    is widened to ``min_samples`` when shorter.
+    """
+    window_samples = max(int(round(window_seconds * sample_rate)), int(min_samples))
+    _, _, endpoints = _build_archive(
+        encoder,
+        threshold=threshold,
+        val_eer=val_eer,
+        min_samples=int(min_samples),
+        window_samples=window_samples,
+        hop_samples=min(int(round(hop_seconds * sample_rate)), window_samples),
+        sample_rate=sample_rate,
+    )
+    return endpoints
 
 
 def export_encoder(

@@ -173,7 +173,7 @@ class ExportedModel:
 
     def _load_run(self, model: ModelPath) -> None:
         """A training run used directly: the export's signatures built in memory, not saved."""
-        from speaker_tf.export.saved_model import _build_archive, load_run_encoder
+        from speaker_tf.export.saved_model import load_run_encoder, serving_functions
 
         if model.run_dir is None:
             raise ExportError(
@@ -181,16 +181,12 @@ class ExportedModel:
                 "pass its training run folder or an export EXPORT_BASE/NAME[/VERSION]"
             )
         encoder, meta = load_run_encoder(model.run_dir)
-        sample_rate = int(meta.get("sample_rate", 16000))
-        # The same windows as `speaker-tf export` by default (2 s, hop 1 s).
-        _, _, endpoints = _build_archive(
+        endpoints = serving_functions(  # the windows of `speaker-tf export`'s defaults
             encoder,
             threshold=meta["threshold"],
             val_eer=meta["val_eer"],
             min_samples=meta["min_samples"],
-            window_samples=max(2 * sample_rate, int(meta["min_samples"])),
-            hop_samples=sample_rate,
-            sample_rate=sample_rate,
+            sample_rate=int(meta.get("sample_rate", 16000)),
         )
         self._loaded = encoder
         self._embed = endpoints["embed_utterances"]
