@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from speaker_tf.cli import main as cli_main
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOISE = ("cuInit", "E0000", "I0000", "W0000", "oneDNN", "cudart_stub", "absl::InitializeLog")
 
 
+@pytest.mark.slow  # a fresh process imports TensorFlow: 10-30 s on 2 shared cores
 def test_model_command_stderr_has_no_tensorflow_noise(tmp_path):
     """`score` in a fresh process: TensorFlow is imported and run, stderr stays clean."""
     import keras
