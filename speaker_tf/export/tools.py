@@ -140,11 +140,10 @@ class ExportedModel:
         import tensorflow as tf
 
         self._tf = tf
+        self.path = model.path  # the version folder, or RUN/encoder.keras (default store beside it)
         if model.kind == "export":
-            self.path = model.path
             self._load_export()
         else:
-            self.path = model.path  # RUN/encoder.keras: the default store lands beside it
             self._load_run(model)
         meta = self._metadata(unused=tf.zeros([1], tf.float32))
         for key, value in meta.items():  # the graph is authoritative for what it computes
