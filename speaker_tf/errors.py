@@ -19,3 +19,7 @@ class ConfigError(SpeakerTfError, ValueError):
 
 class ExportError(SpeakerTfError):
     """An export folder is missing, incomplete, or would be overwritten."""
+
+
+class OutputExistsError(SpeakerTfError, FileExistsError):
+    """An output file exists and overwriting it was not asked for."""

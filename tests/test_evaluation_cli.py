@@ -166,7 +166,7 @@ def test_load_embedder_errors(tmp_path):
     with pytest.raises(ExportError, match="saved_model.pb"):
         load_embedder(tmp_path / "empty_dir")
     (tmp_path / "model.h5").write_bytes(b"")
-    with pytest.raises(ExportError, match="neither"):
+    with pytest.raises(ExportError, match="is a file but not a .keras model"):
         load_embedder(tmp_path / "model.h5")
 
 
@@ -202,3 +202,52 @@ def test_score_cli_cohort_normalisation_matches_brute_force(tmp_path, capsys):
         ct = np.array([emb[t.test] @ c for c in cohort])
         expected = 0.5 * ((s - ce.mean()) / ce.std() + (s - ct.mean()) / ct.std())
         assert n == pytest.approx(expected, rel=1e-4, abs=1e-4)
+
+
+def test_score_out_never_replaces_inputs_or_existing_files(tmp_path, monkeypatch):
+    """--out is checked before any model is loaded: inputs are refused even with --force."""
+    import speaker_tf.evaluation.embedder as embedder
+    from speaker_tf.errors import OutputExistsError
+
+    model = _tiny_encoder()
+    model.save(tmp_path / "encoder.keras")
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    _corpus(tmp_path / "cohort")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    base = ["--model", str(tmp_path / "encoder.keras"), "--trials", str(tmp_path / "trials.txt")]
+    base += ["--root", str(tmp_path / "audio"), "--cohort", str(tmp_path / "cohort")]
+
+    def no_model(path):
+        raise AssertionError("the model was loaded before --out was checked")
+
+    monkeypatch.setattr(embedder, "load_embedder", no_model)
+    no_input = "refusing to write over an input"
+    refused = {
+        "trials.txt": f"--out {str(tmp_path / 'trials.txt')!r} is the trial list; {no_input}",
+        "encoder.keras": f"--out {str(tmp_path / 'encoder.keras')!r} is the model; {no_input}",
+        "audio/id1/s0/u.wav": f"--out {str(tmp_path / 'audio/id1/s0/u.wav')!r} is the trial audio file; "
+        f"{no_input}",
+        "cohort/scores.txt": f"--out {str(tmp_path / 'cohort/scores.txt')!r} is inside the cohort "
+        f"{str(tmp_path / 'cohort')!r}; write it somewhere else",
+        "missing/scores.txt": f"--out {str(tmp_path / 'missing/scores.txt')!r}: folder "
+        f"{str(tmp_path / 'missing')!r} does not exist",
+        "audio": f"--out {str(tmp_path / 'audio')!r} is a folder; give a file name",
+    }
+    for rel, message in refused.items():
+        with pytest.raises(ValueError) as info:
+            score_cli.run(_parse(score_cli, [*base, "--out", str(tmp_path / rel), "--force"]))
+        assert str(info.value) == message
+    existing = tmp_path / "old_scores.txt"
+    existing.write_text("keep me\n")
+    with pytest.raises(OutputExistsError, match="old_scores.txt' exists; pass --force to overwrite it"):
+        score_cli.run(_parse(score_cli, [*base, "--out", str(existing)]))
+    assert existing.read_text() == "keep me\n"
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "cohort" / "scores.txt").exists()
+
+    monkeypatch.undo()  # --force replaces an existing output that is no input
+    assert score_cli.run(_parse(score_cli, [*base, "--out", str(existing), "--force"])) == 0
+    scores, labels = read_score_file(existing)
+    assert len(scores) == len(trials) and labels.tolist() == [t.label for t in trials]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []

@@ -6,6 +6,7 @@ other rates), embedded through the export's ``serving_default`` signature.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -57,7 +58,7 @@ def voice(rng: np.random.Generator, seconds: float, f0: float, sr: int = SR) -> 
 @pytest.fixture(autouse=True)
 def only_export_commands(monkeypatch):
     """main() builds every subcommand; these tests need only the export tools."""
-    names = ("export", "embed", "verify", "enroll", "identify")
+    names = ("export", "embed", "verify", "enroll", "identify", "score")
     monkeypatch.setattr(cli_main, "COMMANDS", {n: f"speaker_tf.cli.{n}" for n in names})
 
 
@@ -214,7 +215,7 @@ def test_bad_inputs_give_one_line_errors(setup, tmp_path, capsys):
         (["enroll", model_dir, "--speaker", "x", silent, "--store", tmp_path / "s.sqlite"], "silent"),
         (["identify", model_dir, tmp_path / "missing.wav", "--store", tmp_path / "s.sqlite"], "missing.wav"),
         (["verify", tmp_path / "no_such_export", f["a1"], f["a2"]], "no_such_export"),
-        (["embed", not_export, f["a1"], "--out", out], "holds no SavedModel"),
+        (["embed", not_export, f["a1"], "--out", out], "is a folder without encoder.keras"),
         (["verify", other, f["a1"], f["a2"]], "lacks signature"),
         (["identify", model_dir, f["a1"], "--store", tmp_path / "none.sqlite"], "does not exist"),
         (["enroll", model_dir, "--speaker", "x", f["a1"], "--store", bad], "not a usable SQLite"),
@@ -228,3 +229,78 @@ def test_bad_inputs_give_one_line_errors(setup, tmp_path, capsys):
     assert not (tmp_path / "s.sqlite").exists() or sqlite3.connect(tmp_path / "s.sqlite").execute(
         "SELECT COUNT(*) FROM utterances"
     ).fetchone() == (0,)
+
+
+def _run_dir(path, seed: int):
+    """A training run folder as `speaker-tf train` leaves it, for the tiny encoder."""
+    path.mkdir(parents=True)
+    tiny_encoder(seed).save(path / "encoder.keras")
+    metrics = {"eer_threshold": THRESHOLD, "val_eer": 0.05, "min_samples": MIN_SAMPLES}
+    (path / "metrics.json").write_text(json.dumps(metrics))
+    return path
+
+
+def test_run_folder_and_its_encoder_serve_like_the_export(setup, tmp_path, capsys):
+    """verify / embed accept a run folder and RUN/encoder.keras: same numbers as the export."""
+    f, refs = setup["files"], setup["refs"]
+    run = _run_dir(tmp_path / "run", seed=0)  # the weights of the fixture's export
+    for model in (run, run / "encoder.keras"):
+        code, out, err = run_cli(capsys, "verify", model, f["a1"], f["b1"])
+        assert code == 0, err
+        assert float(re.search(r"score\s+(-?[\d.]+)", out).group(1)) == pytest.approx(
+            float(refs["a1"] @ refs["b1"]), abs=1e-5
+        )
+        assert f"EER threshold of run {run}" in out
+    out_file = tmp_path / "run.npz"
+    assert run_cli(capsys, "embed", run, f["a1"], f["b2"], "--out", out_file)[0] == 0
+    with np.load(out_file) as npz:
+        for key in ("a1", "b2"):  # both shorter than either window: embedded whole
+            np.testing.assert_allclose(npz[str(f[key])], refs[key], atol=1e-5)
+    # A .keras file outside a run has no decision threshold: said so, with what to pass instead.
+    loose = tmp_path / "loose.keras"
+    tiny_encoder(0).save(loose)
+    code, _, err = run_cli(capsys, "verify", loose, f["a1"], f["b1"])
+    assert code == 2 and err == (
+        f"speaker-tf verify: error: model {str(loose)!r} has no metrics.json beside it, so no decision "
+        "threshold; pass its training run folder or an export EXPORT_BASE/NAME[/VERSION]\n"
+    )
+
+
+def test_score_takes_export_base_as_latest_version(setup, tmp_path, capsys):
+    f = setup["files"]
+    base = tmp_path / "exports"
+    export(base, "m", seed=0)
+    export(base, "m", seed=1)  # version 2: what EXPORT_BASE/m means
+    trials = tmp_path / "trials.txt"
+    rel = {k: f[k].relative_to(setup["audio"]).as_posix() for k in ("a1", "a2", "a3", "b2")}
+    trials.write_text(f"1 {rel['a1']} {rel['a2']}\n0 {rel['a1']} {rel['b2']}\n0 {rel['a3']} {rel['b2']}\n")
+    texts = {}
+    for name, model in (("base", base / "m"), ("v1", base / "m" / "1"), ("v2", base / "m" / "2")):
+        out = tmp_path / f"{name}.txt"
+        code, _, err = run_cli(
+            capsys, "score", "--model", model, "--trials", trials, "--root", setup["audio"], "--out", out
+        )
+        assert code == 0, err
+        texts[name] = out.read_text()
+    assert texts["base"] == texts["v2"] != texts["v1"]
+
+
+def test_model_and_audio_argument_errors(setup, tmp_path, capsys):
+    f, model_dir = setup["files"], setup["model_dir"]
+    code, _, err = run_cli(capsys, "verify", model_dir, f["a1"], setup["audio"] / "bob")
+    assert code == 2
+    assert (
+        err
+        == f"speaker-tf verify: error: audio file {str(setup['audio'] / 'bob')!r} is a folder, not a file\n"
+    )
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model")
+    trials = tmp_path / "trials.txt"
+    trials.write_text("1 a.wav b.wav\n")
+    args = ["score", "--model", notes, "--trials", trials, "--root", tmp_path, "--out", tmp_path / "s.txt"]
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2 and err == (
+        f"speaker-tf score: error: model {str(notes)!r} is a file but not a .keras model; expected a "
+        "training run folder (RUN with encoder.keras), a .keras file, or an export folder "
+        "EXPORT_BASE/NAME[/VERSION]\n"
+    )

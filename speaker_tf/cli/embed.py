@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from speaker_tf.export.model_path import MODEL_HELP
+
 HELP = "embed audio files or folders with an exported model; writes {path: embedding} to an .npz"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "export", metavar="EXPORT", help="EXPORT_BASE/NAME (latest version) or a version folder"
-    )
+    parser.add_argument("export", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument(
         "audio", metavar="AUDIO", nargs="+", help="audio files or folders (searched recursively)"
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from speaker_tf.export.model_path import MODEL_HELP
+
 HELP = "enroll a speaker: store the mean embedding of audio files (SQLite store beside the export)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "export", metavar="EXPORT", help="EXPORT_BASE/NAME (latest version) or a version folder"
-    )
+    parser.add_argument("export", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("audio", metavar="AUDIO", nargs="+", help="audio files or folders of this speaker")
     parser.add_argument("--speaker", required=True, help="speaker name (enrolling again adds to its mean)")
     parser.add_argument(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from speaker_tf.export.model_path import MODEL_HELP
+
 HELP = "rank enrolled speakers by cosine similarity to an audio file"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "export", metavar="EXPORT", help="EXPORT_BASE/NAME (latest version) or a version folder"
-    )
+    parser.add_argument("export", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("audio", metavar="AUDIO", help="audio file to identify")
     parser.add_argument("--top", type=int, default=5, help="how many speakers to list (default 5)")
     parser.add_argument(

@@ -25,6 +25,8 @@ COMMANDS = {
     "enroll": "speaker_tf.cli.enroll",
     "identify": "speaker_tf.cli.identify",
 }
+# Commands that load TensorFlow: its start-up noise is hidden unless --verbose.
+MODEL_COMMANDS = {"train", "score", "export", "embed", "verify", "enroll", "identify"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
+        if name in MODEL_COMMANDS:
+            try:
+                sub.add_argument(
+                    "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
+                )
+            except argparse.ArgumentError:  # defined by the command itself (train: training/entry.py)
+                pass
         sub.set_defaults(_run=module.run)
     return parser
 
@@ -41,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in MODEL_COMMANDS and not args.verbose and not getattr(args, "dry_run", False):
+            from speaker_tf.cli.quiet import quiet_tensorflow
+
+            quiet_tensorflow()
         return int(args._run(args) or 0)
     except (SpeakerTfError, ValueError, FileNotFoundError) as error:
         print(f"speaker-tf {args.command}: error: {error}", file=sys.stderr)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+
+from speaker_tf.export.model_path import MODEL_HELP
 
 HELP = "Score a trial list with a trained encoder and write 'score label enroll test' lines."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--model", required=True, metavar="M", help="SavedModel export directory or .keras file"
+        "--model",
+        required=True,
+        metavar="M",
+        help=MODEL_HELP.replace("its encoder.keras", "a .keras file"),
     )
     parser.add_argument(
         "--trials",
@@ -20,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--root", required=True, metavar="R", help="folder the trial paths are relative to")
     parser.add_argument("--out", required=True, metavar="SCORES", help="score file to write")
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     parser.add_argument(
         "--window",
         type=float,
@@ -52,8 +59,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from speaker_tf.cli.metrics import format_report
     from speaker_tf.errors import CorpusError
     from speaker_tf.evaluation.embedder import load_embedder
@@ -65,12 +70,15 @@ def run(args: argparse.Namespace) -> int:
         trial_utterances,
         write_score_file,
     )
+    from speaker_tf.export.model_path import resolve_model
 
     root = Path(args.root)
     if not root.is_dir():
         raise CorpusError(f"audio root {str(root)!r} is not a directory")
     trials = read_trials(args.trials)
-    embed = load_embedder(args.model)
+    model = resolve_model(args.model)
+    _check_out(args, trials, model)  # before the slow part
+    embed = load_embedder(model.path)
     embeddings = embed_utterances(
         embed,
         trial_utterances(trials),
@@ -95,6 +103,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(trials)} scores to {args.out}")
         print(format_report(report))
     return 0
+
+
+def _check_out(args: argparse.Namespace, trials, model) -> None:
+    """--out is new (or --force), in a writable folder, and none of the inputs."""
+    from speaker_tf.cli.output_file import check_output_file
+    from speaker_tf.evaluation.scoring import trial_utterances
+
+    inputs = [("trial list", args.trials), ("model", model.path)]
+    inputs += [("trial audio file", Path(args.root) / u) for u in trial_utterances(trials)]
+    folders = [("export", model.path)] if model.kind == "export" else []
+    if args.cohort:
+        folders.append(("cohort", args.cohort))
+    check_output_file(args.out, force=args.force, inputs=inputs, input_folders=folders)
 
 
 def _normalise(scores, embeddings, trials, args: argparse.Namespace, embed):

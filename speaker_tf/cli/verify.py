@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from speaker_tf.export.model_path import MODEL_HELP
+
 HELP = "score two audio files with an exported model and decide same / different speaker"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "export", metavar="EXPORT", help="EXPORT_BASE/NAME (latest version) or a version folder"
-    )
+    parser.add_argument("export", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("audio_a", metavar="A", help="first audio file")
     parser.add_argument("audio_b", metavar="B", help="second audio file")
 

@@ -96,6 +96,8 @@ def audio_info(path: PathLike) -> sf._SoundFileInfo:
     at least one frame. Cheap (reads only the header), used to screen corpora.
     """
     p = Path(path)
+    if p.is_dir():
+        raise AudioError(f"audio file {str(p)!r} is a folder, not a file")
     if not p.is_file():
         raise AudioError(f"audio file {str(p)!r} does not exist")
     if p.stat().st_size == 0:
@@ -210,12 +212,21 @@ def process_pool(workers: int | None) -> Executor:
 
     Uses fork where safe (fast start, Linux) and spawn once TensorFlow is
     imported, since forking a process that runs TensorFlow's threads can hang.
+    Worker processes exit when this process dies, SIGKILL included
+    (:mod:`speaker_tf.data.parent_death`).
     """
+    from speaker_tf.data.parent_death import exit_with_parent
+
     workers = default_workers(workers)
     if workers == 1:
         return ThreadPoolExecutor(max_workers=1)
     method = "fork" if sys.platform.startswith("linux") and "tensorflow" not in sys.modules else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def default_workers(workers: int | None) -> int:

@@ -10,7 +10,10 @@ beforehand; this is that step for any soundfile-readable corpus.
   leaves no half-written file under a final name.
 - Source audio is never modified: DST equal to, inside, or containing SRC
   is refused, and so are two sources mapping to one DST file.
-- Bad inputs are skipped and reported (``strict=True``: CorpusError instead).
+- Bad inputs are skipped, counted in the report and listed in full (path and
+  reason, one per line) in ``DST/prepare_failures.txt``, which a run without
+  failures removes (``strict=True``: CorpusError at the first bad file instead).
+- Progress is shown on stderr while converting (``verbose``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from speaker_tf.data.audio import (
 )
 from speaker_tf.errors import AudioError, CorpusError
 
-__all__ = ["PrepareReport", "prepare_corpus"]
+__all__ = ["FAILURES_FILE", "PrepareReport", "prepare_corpus"]
+
+FAILURES_FILE = "prepare_failures.txt"  # in DST: "relative source path<TAB>reason" per line
 
 PathLike = str | os.PathLike
 
@@ -42,6 +47,7 @@ class PrepareReport:
     converted: int = 0
     skipped_existing: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    failures_file: Path | None = None  # the full list of ``failed``, when there were any
 
     def summary(self) -> str:
         text = f"converted {self.converted}, already done {self.skipped_existing}, failed {len(self.failed)}"
@@ -49,6 +55,8 @@ class PrepareReport:
             text += ": " + "; ".join(f"{rel} ({why})" for rel, why in self.failed[:3])
             if len(self.failed) > 3:
                 text += f"; and {len(self.failed) - 3} more"
+        if self.failures_file is not None:
+            text += f" (all listed in {self.failures_file})"
         return text
 
 
@@ -125,15 +133,43 @@ def prepare_corpus(
         else:
             jobs.append((str(path), str(target), int(sample_rate)))
     if jobs:
-        with process_pool(min(len(jobs), default_workers(workers))) as pool:
-            results = pool.map(_convert, jobs, chunksize=max(1, len(jobs) // 256))
-            for (path, _, _), problem in zip(jobs, results, strict=True):
-                if problem is None:
-                    report.converted += 1
-                    continue
-                if strict:
-                    raise CorpusError(f"cannot convert {path!r}: {problem}")
-                report.failed.append((Path(path).relative_to(src_dir).as_posix(), problem))
+        _convert_all(jobs, src_dir, workers, strict, verbose, report)
+    _write_failures(dst_dir, report)
     if verbose:
         print(f"prepare {src} -> {dst}: {report.summary()}")
     return report
+
+
+def _convert_all(
+    jobs: list[tuple[str, str, int]],
+    src_dir: Path,
+    workers: int | None,
+    strict: bool,
+    verbose: bool,
+    report: PrepareReport,
+) -> None:
+    from speaker_tf.export.tools import Progress
+
+    bar = Progress(len(jobs), "converting", enabled=verbose)
+    with process_pool(min(len(jobs), default_workers(workers))) as pool:
+        results = pool.map(_convert, jobs, chunksize=max(1, len(jobs) // 256))
+        for (path, _, _), problem in zip(jobs, results, strict=True):
+            bar.update()
+            if problem is None:
+                report.converted += 1
+                continue
+            if strict:
+                raise CorpusError(f"cannot convert {path!r}: {problem}")
+            report.failed.append((Path(path).relative_to(src_dir).as_posix(), problem))
+
+
+def _write_failures(dst_dir: Path, report: PrepareReport) -> None:
+    """The full list of this run's failures, or no list when nothing failed."""
+    path = dst_dir / FAILURES_FILE
+    if not report.failed:
+        path.unlink(missing_ok=True)  # a list from an earlier run is out of date
+        return
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    lines = (f"{rel}\t{' '.join(why.split())}\n" for rel, why in report.failed)
+    path.write_text("".join(lines), encoding="utf-8")
+    report.failures_file = path

@@ -1,6 +1,6 @@
 """Load a trained encoder as a plain ``waveforms -> embeddings`` NumPy function.
 
-Two formats are accepted:
+Two formats are accepted (any form of ``speaker_tf.export.model_path``):
 
 * a SavedModel export directory (contains ``saved_model.pb``): the
   ``serving_default`` signature, input key ``waveform`` (float32 ``[N, samples]``),
@@ -96,14 +96,14 @@ def _load_keras(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def load_embedder(path: str | os.PathLike) -> Callable[[np.ndarray], np.ndarray]:
-    """Return ``embed(batch [N, samples] float32) -> [N, D] numpy`` for a saved encoder."""
-    p = Path(path)
-    if not p.exists():
-        raise ExportError(f"model {str(p)!r} does not exist")
-    if p.is_dir():
-        if not (p / "saved_model.pb").is_file():
-            raise ExportError(f"{str(p)!r} is a directory without saved_model.pb (not a SavedModel export)")
-        return _load_saved_model(p)
-    if p.suffix == ".keras":
-        return _load_keras(p)
-    raise ExportError(f"model {str(p)!r} is neither a SavedModel directory nor a .keras file")
+    """Return ``embed(batch [N, samples] float32) -> [N, D] numpy`` for a saved encoder.
+
+    ``path`` is anything :func:`speaker_tf.export.model_path.resolve_model` accepts:
+    a run folder or ``.keras`` file (the Keras encoder) or an export (``serving_default``).
+    """
+    from speaker_tf.export.model_path import resolve_model
+
+    model = resolve_model(path)
+    if model.kind == "export":
+        return _load_saved_model(model.path)
+    return _load_keras(model.path)

@@ -128,9 +128,16 @@ def write_score_file(path: PathLike, scores: Any, trials: Sequence[Trial]) -> No
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     if s.shape[0] != len(trials):
         raise ValueError(f"{s.shape[0]} scores for {len(trials)} trials")
-    with open(path, "w", encoding="utf-8") as f:
-        for score, t in zip(s.tolist(), trials, strict=True):
-            f.write(f"{score!r} {int(t.label)} {t.enroll} {t.test}\n")
+    out = Path(path)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")  # an interrupted write loses nothing
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for score, t in zip(s.tolist(), trials, strict=True):
+                f.write(f"{score!r} {int(t.label)} {t.enroll} {t.test}\n")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def read_score_file(path: PathLike) -> tuple[np.ndarray, np.ndarray]:

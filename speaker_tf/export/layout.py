@@ -66,22 +66,19 @@ def resolve_export(path: str | os.PathLike) -> Path:
     """The version folder an EXPORT argument names.
 
     Accepts a version folder (holds ``saved_model.pb``) or a model folder
-    (``EXPORT_BASE/NAME``: its latest numeric version, as TF Serving would).
+    (``EXPORT_BASE/NAME``: its latest numeric version, as TF Serving would);
+    resolved by :func:`speaker_tf.export.model_path.resolve_model`, which also
+    recognises training runs and ``.keras`` files (refused here).
     """
-    p = Path(path)
-    if not p.exists():
-        raise ExportError(f"export {str(p)!r} does not exist")
-    if not p.is_dir():
-        raise ExportError(f"export {str(p)!r} is not a folder (expected EXPORT_BASE/NAME[/VERSION])")
-    if (p / "saved_model.pb").is_file():
-        return p
-    versions = existing_versions(p)
-    for version in reversed(versions):
-        if (p / str(version) / "saved_model.pb").is_file():
-            return p / str(version)
-    raise ExportError(
-        f"export {str(p)!r} holds no SavedModel (no saved_model.pb in it or in a numeric version folder)"
-    )
+    from speaker_tf.export.model_path import resolve_model
+
+    model = resolve_model(path)
+    if model.kind != "export":
+        raise ExportError(
+            f"model {str(path)!r} is a {model.describe()}, not an export; "
+            "run `speaker-tf export RUN --out EXPORT_BASE --name NAME` first"
+        )
+    return model.path
 
 
 def read_metadata(version_dir: str | os.PathLike) -> dict | None:

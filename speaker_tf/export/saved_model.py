@@ -67,7 +67,7 @@ from speaker_tf.export.layout import (
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-__all__ = ["export_encoder", "load_run_encoder", "PEAK_EPS", "WINDOW_CHUNK"]
+__all__ = ["export_encoder", "load_run_encoder", "serving_functions", "PEAK_EPS", "WINDOW_CHUNK"]
 
 PEAK_EPS = 1e-9  # same guard as speaker_tf.data.audio.peak_normalise
 WINDOW_CHUNK = 32  # windows embedded per encoder call in the long-audio path (bounds memory)
@@ -139,7 +139,8 @@ def _build_archive(
     hop_samples: int,
     sample_rate: int,
 ):
-    """An ExportArchive holding the encoder and the five signatures."""
+    """An ExportArchive holding the encoder and the five signatures, its size D, and the
+    signatures as callable functions by name (``ExportedModel`` uses them in memory for a run)."""
     import keras
     import tensorflow as tf
 
@@ -244,20 +245,23 @@ def _build_archive(
         }
 
     archive = keras.export.ExportArchive()
+    endpoints = {}
     # Not archive.track(encoder): the endpoints capture its variables already, and tracking
     # walks the whole Keras object graph at save time (tens of seconds for the real encoder)
     # for lookup tables a speaker encoder does not have.
     # serving_default first: ExportArchive also aliases the first endpoint as the default.
-    archive.add_endpoint(
+    endpoints["serving_default"] = archive.add_endpoint(
         "serving_default", serving_default, [tf.TensorSpec([None, None], tf.float32, "waveform")]
     )
-    archive.add_endpoint("embed_wav", embed_wav, [tf.TensorSpec([None], tf.string, "wav")])
-    archive.add_endpoint(
+    endpoints["embed_wav"] = archive.add_endpoint(
+        "embed_wav", embed_wav, [tf.TensorSpec([None], tf.string, "wav")]
+    )
+    endpoints["embed_utterances"] = archive.add_endpoint(
         "embed_utterances",
         embed_utterances,
         [tf.TensorSpec([None, None], tf.float32, "waveform"), tf.TensorSpec([None], tf.int32, "length")],
     )
-    archive.add_endpoint(
+    endpoints["verify"] = archive.add_endpoint(
         "verify",
         verify,
         [
@@ -265,10 +269,41 @@ def _build_archive(
             tf.TensorSpec([None, None], tf.float32, "waveform_b"),
         ],
     )
-    archive.add_endpoint("metadata", metadata, [tf.TensorSpec([None], tf.float32, "unused")])
+    endpoints["metadata"] = archive.add_endpoint(
+        "metadata", metadata, [tf.TensorSpec([None], tf.float32, "unused")]
+    )
     archive.add_variable_collection("threshold", [threshold_var])
     archive.add_variable_collection("val_eer", [val_eer_var])
-    return archive, dim
+    return archive, dim, endpoints
+
+
+def serving_functions(
+    encoder: keras.Model,
+    *,
+    threshold: float,
+    val_eer: float,
+    min_samples: int,
+    window_seconds: float = 2.0,
+    hop_seconds: float = 1.0,
+    sample_rate: int = 16000,
+) -> dict[str, Any]:
+    """The export's five signatures as in-memory functions, nothing written to disk.
+
+    What ``export_encoder`` would save, callable by signature name with the same
+    keyword inputs (``ExportedModel`` serves a training run this way). The window
+    is widened to ``min_samples`` when shorter.
+    """
+    window_samples = max(int(round(window_seconds * sample_rate)), int(min_samples))
+    _, _, endpoints = _build_archive(
+        encoder,
+        threshold=threshold,
+        val_eer=val_eer,
+        min_samples=int(min_samples),
+        window_samples=window_samples,
+        hop_samples=min(int(round(hop_seconds * sample_rate)), window_samples),
+        sample_rate=sample_rate,
+    )
+    return endpoints
 
 
 def export_encoder(
@@ -326,7 +361,7 @@ def export_encoder(
     model_dir.mkdir(parents=True, exist_ok=True)
     tmp = model_dir / f".tmp-{int(version)}-{uuid.uuid4().hex[:8]}"
     try:
-        archive, dim = _build_archive(
+        archive, dim, _ = _build_archive(
             encoder,
             threshold=threshold,
             val_eer=val_eer,

@@ -15,16 +15,19 @@ below 1e-9, where the embedding would be that of an all-zero input).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from speaker_tf.errors import AudioError, ExportError, SpeakerTfError
-from speaker_tf.export.layout import compute_model_id, read_metadata, resolve_export
+from speaker_tf.errors import AudioError, ExportError, OutputExistsError
+from speaker_tf.export.layout import compute_model_id, read_metadata
+from speaker_tf.export.model_path import ModelPath, resolve_model
 
 __all__ = [
     "ExportedModel",
@@ -37,10 +40,6 @@ __all__ = [
 
 _REQUIRED = ("embed_utterances", "metadata")
 SILENCE_PEAK = 1e-9
-
-
-class OutputExistsError(SpeakerTfError, FileExistsError):
-    """An output file exists and overwriting it was not asked for."""
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -60,10 +59,13 @@ class Progress:
         self.enabled = enabled and self.total > 0
         self.width = width
         self.done = 0
+        self.interval = 0.1  # seconds between redraws: a million files must not mean a million lines
+        self._shown = -float("inf")
 
     def update(self, n: int = 1) -> None:
         self.done = min(self.done + n, self.total)
-        if self.enabled:
+        if self.enabled and (self.done == self.total or time.monotonic() - self._shown >= self.interval):
+            self._shown = time.monotonic()
             filled = int(self.width * self.done / self.total)
             bar = "#" * filled + "." * (self.width - filled)
             end = "\n" if self.done == self.total else ""
@@ -126,34 +128,70 @@ def save_embeddings(path: str | os.PathLike, embeddings: dict[str, np.ndarray], 
 
 
 class ExportedModel:
-    """An export loaded for inference: ``embed_waveforms``, ``embed_files``, ``verify_files``."""
+    """An export loaded for inference: ``embed_waveforms``, ``embed_files``, ``verify_files``.
+
+    MODEL is anything :func:`speaker_tf.export.model_path.resolve_model` accepts; a
+    training run (or its ``encoder.keras``) gets the export's signatures built in memory
+    with ``speaker-tf export``'s default windows, so it embeds exactly as its export would.
+    """
 
     def __init__(self, export: str | os.PathLike) -> None:
-        self.path = resolve_export(export)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        model = resolve_model(export)
         import tensorflow as tf
 
         self._tf = tf
+        self.path = model.path  # the version folder, or RUN/encoder.keras (default store beside it)
+        if model.kind == "export":
+            self._load_export()
+        else:
+            self._load_run(model)
+        meta = self._metadata(unused=tf.zeros([1], tf.float32))
+        for key, value in meta.items():  # the graph is authoritative for what it computes
+            self.info[key] = value.numpy().item()
+
+    def _load_export(self) -> None:
         try:
-            self._loaded = tf.saved_model.load(str(self.path))
+            loaded = self._tf.saved_model.load(str(self.path))
         except Exception as exc:  # corrupt protobuf, missing variables, unknown ops
             raise ExportError(f"cannot load SavedModel {str(self.path)!r}: {exc}") from None
-        signatures = self._loaded.signatures
+        signatures = loaded.signatures
         missing = [s for s in _REQUIRED if s not in signatures]
         if missing:
             raise ExportError(
                 f"SavedModel {str(self.path)!r} lacks signature(s) {', '.join(missing)} "
                 f"(has {', '.join(sorted(signatures))}): not made by `speaker-tf export`"
             )
+        self._loaded = loaded
         self._embed = signatures["embed_utterances"]
-        meta = signatures["metadata"](unused=tf.zeros([1], tf.float32))
+        self._metadata = signatures["metadata"]
         self.info: dict[str, Any] = dict(read_metadata(self.path) or {})
-        for key, value in meta.items():  # the graph is authoritative for what it computes
-            self.info[key] = value.numpy().item()
         self.info.setdefault("name", self.path.parent.name)
         self.info.setdefault("version", int(self.path.name) if self.path.name.isdigit() else None)
         if "model_id" not in self.info:
             self.info["model_id"] = compute_model_id(self.path)
+
+    def _load_run(self, model: ModelPath) -> None:
+        """A training run used directly: the export's signatures built in memory, not saved."""
+        from speaker_tf.export.saved_model import load_run_encoder, serving_functions
+
+        if model.run_dir is None:
+            raise ExportError(
+                f"model {str(model.path)!r} has no metrics.json beside it, so no decision threshold; "
+                "pass its training run folder or an export EXPORT_BASE/NAME[/VERSION]"
+            )
+        encoder, meta = load_run_encoder(model.run_dir)
+        endpoints = serving_functions(  # the windows of `speaker-tf export`'s defaults
+            encoder,
+            threshold=meta["threshold"],
+            val_eer=meta["val_eer"],
+            min_samples=meta["min_samples"],
+            sample_rate=int(meta.get("sample_rate", 16000)),
+        )
+        self._loaded = encoder
+        self._embed = endpoints["embed_utterances"]
+        self._metadata = endpoints["metadata"]
+        digest = hashlib.sha256(model.path.read_bytes()).hexdigest()
+        self.info = {"name": f"run {model.run_dir}", "version": None, "model_id": f"keras-{digest}"}
 
     # Values every tool needs, from the export itself.
     @property
@@ -182,7 +220,9 @@ class ExportedModel:
 
     @property
     def label(self) -> str:
-        """Human name of the export: NAME vVERSION."""
+        """Human name of the model: NAME vVERSION for an export, ``run RUN_DIR`` for a run."""
+        if self.info["version"] is None:
+            return str(self.info["name"])
         return f"{self.info['name']} v{self.info['version']}"
 
     def embed_waveforms(self, waveforms: Sequence[np.ndarray], batch_size: int = 8) -> np.ndarray:

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", help="continue the run in this run directory")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    parser.add_argument(
+        "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
+    )
 
 
 def run(experiment: Experiment, args: argparse.Namespace) -> int:
@@ -49,6 +52,10 @@ def run_experiment(experiment: Experiment, argv: Sequence[str] | None = None) ->
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if not (args.verbose or args.dry_run):  # a dry run never imports TensorFlow
+        from speaker_tf.cli.quiet import quiet_tensorflow
+
+        quiet_tensorflow()
     try:
         code = run(experiment, args)
     except SpeakerTfError as error:

@@ -48,6 +48,8 @@ def train(
     from speaker_tf.training.splits import load_run_data
     from speaker_tf.training.warm_start import warm_start
 
+    # The data is checked first: a bad --data leaves no empty run directory behind.
+    data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
     run = RunDir.open(resume) if resume else RunDir.create(out, experiment.name, config)
     print(f"{experiment.name}: {experiment.change}")
     print(f"run directory: {run.path}")
@@ -56,7 +58,6 @@ def train(
     if config.train.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
 
-    data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
     print(
         f"corpus: {data.corpus_root} ({len(data.train_paths)} training files, {len(data.speakers)} speakers)"
     )
