@@ -251,3 +251,44 @@ def test_score_out_never_replaces_inputs_or_existing_files(tmp_path, monkeypatch
     scores, labels = read_score_file(existing)
     assert len(scores) == len(trials) and labels.tolist() == [t.label for t in trials]
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_score_cli_fuse_baseline_applies_the_runs_fusion(tmp_path, capsys):
+    """--fuse-baseline: the written scores are w_a z(model) + w_b z(MFCC) + b, recomputed here by hand."""
+    from speaker_tf.data.baseline import score_trials
+    from speaker_tf.evaluation.fusion import Fusion
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _tiny_encoder().save(run / "encoder.keras")
+    (run / "metrics.json").write_text("{}")
+    fusion = Fusion(mean_a=0.5, std_a=0.2, mean_b=0.1, std_b=0.3, weight_a=2.0, weight_b=-1.0, bias=0.25)
+    fusion.save(run / "fusion.json")
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    common = ["--trials", str(tmp_path / "trials.txt"), "--root", str(tmp_path / "audio"), "--window", "0.25"]
+    plain, fused = tmp_path / "plain.txt", tmp_path / "fused.txt"
+    assert score_cli.run(_parse(score_cli, ["--model", str(run), "--out", str(plain), *common])) == 0
+    argv = ["--model", str(run), "--out", str(fused), "--fuse-baseline", *common]
+    assert score_cli.run(_parse(score_cli, argv)) == 0
+    printed = capsys.readouterr().out
+    model_scores, labels = read_score_file(plain)
+    mfcc = score_trials(trials, tmp_path / "audio")
+    expected = 2.0 * (model_scores - 0.5) / 0.2 - 1.0 * (mfcc - 0.1) / 0.3 + 0.25
+    fused_scores, _ = read_score_file(fused)
+    np.testing.assert_allclose(fused_scores, expected, rtol=1e-5, atol=1e-5)
+    assert f"model alone: EER {100 * compute_eer(model_scores, labels)[0]:.2f} %" in printed
+    assert f"{100 * compute_eer(expected, labels)[0]:.4f} %" in printed
+
+
+def test_score_cli_fuse_baseline_errors(tmp_path):
+    model = tmp_path / "m.keras"
+    _tiny_encoder().save(model)
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    common = ["--trials", str(tmp_path / "trials.txt"), "--root", str(tmp_path / "audio")]
+    argv = ["--model", str(model), "--out", str(tmp_path / "s.txt"), "--fuse-baseline", *common]
+    with pytest.raises(ValueError, match="not a training run; give the run's fusion.json"):
+        score_cli.run(_parse(score_cli, argv))
+    with pytest.raises(ValueError, match="do not combine"):
+        score_cli.run(_parse(score_cli, [*argv, "--cohort", str(tmp_path / "audio")]))

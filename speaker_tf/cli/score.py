@@ -54,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="adaptive S-norm: use the N most similar cohort speakers per side (default: all, plain S-norm)",
     )
+    parser.add_argument(
+        "--fuse-baseline",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FUSION_JSON",
+        help="fuse with the MFCC baseline using the weights a run fitted on its validation trials "
+        "(RUN/fusion.json; default: the model's run folder); the score file holds the fused scores",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="windows per encoder call")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     trials = read_trials(args.trials)
     model = resolve_model(args.model)
     _check_out(args, trials, model)  # before the slow part
+    fusion = _fusion(args, model)
     embed = load_embedder(model.path)
     embeddings = embed_utterances(
         embed,
@@ -90,19 +100,47 @@ def run(args: argparse.Namespace) -> int:
     scores = cosine_scores(embeddings, trials)
     if args.cohort:
         scores = _normalise(scores, embeddings, trials, args, embed)
-    write_score_file(args.out, scores, trials)
+    labels = [t.label for t in trials]
     try:
-        report = verification_report(scores, [t.label for t in trials])
+        report = verification_report(scores, labels)
+        if fusion is not None:
+            from speaker_tf.data.baseline import score_trials
+
+            scores = fusion.apply(scores, score_trials(trials, root))
+            fused = verification_report(scores, labels)
+            report = {**{f"model_{k}": v for k, v in report.items()}, **fused}
     except ValueError as exc:
         raise CorpusError(f"{args.trials}: {exc}") from None
+    write_score_file(args.out, scores, trials)
     report["n_utterances"] = len(embeddings)
     report["score_file"] = str(args.out)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"wrote {len(trials)} scores to {args.out}")
+        print(f"wrote {len(trials)} {'fused ' if fusion else ''}scores to {args.out}")
+        if fusion is not None:
+            print(f"model alone: EER {100 * report['model_eer']:.2f} %; fused with the MFCC baseline:")
         print(format_report(report))
     return 0
+
+
+def _fusion(args: argparse.Namespace, model):
+    """The fusion parameters --fuse-baseline names (None without the flag)."""
+    from speaker_tf.evaluation.fusion import load_fusion
+
+    if args.fuse_baseline is None:
+        return None
+    if args.cohort:
+        raise ValueError(
+            "--fuse-baseline and --cohort do not combine: the fusion was fitted on raw cosine scores"
+        )
+    if args.fuse_baseline:
+        return load_fusion(args.fuse_baseline)
+    if model.run_dir is None:
+        raise ValueError(
+            f"--fuse-baseline: {model.describe()} is not a training run; give the run's fusion.json path"
+        )
+    return load_fusion(model.run_dir)
 
 
 def _check_out(args: argparse.Namespace, trials, model) -> None:
