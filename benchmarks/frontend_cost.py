@@ -1,8 +1,9 @@
 """Cost of the log-mel front-end options (issue 9), in milliseconds per training batch.
 
 Two measurements per configuration, both in training mode (augmentation on)
-inside a `tf.function`, wall time over `--runs` after a warm-up, as the
-minimum (least disturbed by other jobs on a shared machine) and the median:
+inside a `tf.function`, wall time over `--runs` round-robin calls after a
+warm-up, as the minimum (least disturbed by other jobs on a shared machine)
+and the median:
 
   front end   waveform [batch, samples] -> features alone (no weights)
   train step  forward + backward of the whole encoder of
@@ -24,10 +25,14 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras  # noqa: E402
 
 from speaker_tf.config.model import FrontendConfig  # noqa: E402
 
@@ -51,17 +56,22 @@ def configurations(base: FrontendConfig) -> dict[str, FrontendConfig]:
     return {name: dataclasses.replace(base, **changes) for name, changes in options.items()}
 
 
-def timed_ms(fn, x, runs: int) -> tuple[float, float]:
-    """(minimum, median) milliseconds of `fn(x)` over `runs` calls after two warm-up calls."""
-    fn(x)  # trace + warm-up
-    fn(x)
-    times = []
+def timed_ms(fns: dict[str, Callable[[Any], Any]], x: Any, runs: int) -> dict[str, tuple[float, float]]:
+    """name -> (minimum, median) ms of `fn(x)` over `runs` calls after two warm-up calls.
+
+    The calls go round-robin over the functions, so a busy spell on a shared
+    machine slows every configuration alike.
+    """
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn(x)  # trace + warm-up
+        fn(x)
     for _ in range(runs):
-        start = time.perf_counter()
-        out = fn(x)
-        _ = [o.numpy() for o in (out if isinstance(out, (list, tuple)) else [out])]
-        times.append(time.perf_counter() - start)
-    return 1000.0 * min(times), 1000.0 * statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            keras.tree.map_structure(lambda t: t.numpy(), fn(x))
+            times[name].append(time.perf_counter() - start)
+    return {name: (1000.0 * min(t), 1000.0 * statistics.median(t)) for name, t in times.items()}
 
 
 def main() -> None:
@@ -72,7 +82,6 @@ def main() -> None:
     parser.add_argument("--no-model", action="store_true", help="front end only, skip the train step")
     args = parser.parse_args()
 
-    import keras
     import numpy as np
     import tensorflow as tf
 
@@ -85,13 +94,13 @@ def main() -> None:
     samples = int(round(args.seconds * SAMPLE_RATE))
     x = tf.constant(np.random.default_rng(0).standard_normal((args.batch, samples)).astype("float32"))
     print(f"batch {args.batch} x {args.seconds:g} s, {args.runs} runs, training mode, ms per batch")
-    print(f"{'front end':34s} {'front end min/med':>16s} {'train step min/med':>18s}")
-    for name, frontend in configurations(model_config.frontend).items():
+    configs = configurations(model_config.frontend)
+    front_ends, steps = {}, {}
+    for name, frontend in configs.items():
         keras.utils.set_random_seed(0)
         waveform = keras.Input((None,), name="waveform")
         features = keras.Model(waveform, apply_log_mel(waveform, frontend))
-        fe_ms = timed_ms(tf.function(lambda v, m=features: m(v, training=True)), x, args.runs)
-        step = ""
+        front_ends[name] = tf.function(lambda v, m=features: m(v, training=True))
         if not args.no_model:
             encoder = build_encoder(dataclasses.replace(model_config, frontend=frontend), samples)
 
@@ -101,8 +110,13 @@ def main() -> None:
                     loss = tf.reduce_mean(tf.square(encoder(v, training=True)))
                 return tape.gradient(loss, encoder.trainable_weights)
 
-            step = "{:9.0f} / {:6.0f}".format(*timed_ms(train_step, x, args.runs))
-        print(f"{name:34s} {fe_ms[0]:8.1f} / {fe_ms[1]:5.1f} {step}", flush=True)
+            steps[name] = train_step
+    front_ms = timed_ms(front_ends, x, args.runs)
+    step_ms = timed_ms(steps, x, args.runs) if steps else {}
+    print(f"{'front end':34s} {'front end min/med':>17s} {'train step min/med':>19s}")
+    for name in configs:
+        step = "{:10.0f} / {:6.0f}".format(*step_ms[name]) if name in step_ms else ""
+        print(f"{name:34s} {front_ms[name][0]:8.1f} / {front_ms[name][1]:6.1f} {step}")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ class TransformerConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     # conformer / transformer need frontend.kind="logmel" (they use its
-    # n_mels, win_ms, hop_ms, mean_norm and SpecAugment fields).
+    # n_mels, win_ms, hop_ms, mean_norm, SpecAugment and issue-9 fields).
     network: Literal["seresnet", "densenet", "conformer", "transformer"] = "seresnet"
     frontend: FrontendConfig = field(default_factory=FrontendConfig)
     activation: Activation = "swish"  # ## 20
