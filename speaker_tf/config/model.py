@@ -35,6 +35,18 @@ class FrontendConfig:
     time_mask_width: int = 10
     freq_masks: int = 0
     freq_mask_width: int = 8
+    # logmel options against synthesiser fine detail and channel colouring
+    # (issue 9); each default leaves the front end as it was. Order: log-mel
+    # (VTLP warp, CMN / CMVN) -> spectral tilt -> SpecAugment -> cepstra.
+    min_freq: float = 20.0  # filterbank band in Hz; max None = Nyquist
+    max_freq: float | None = None  # (100 / 4000: the band every channel, telephone too, keeps)
+    variance_norm: bool = False  # CMVN: also divide each band by its per-utterance std (needs mean_norm)
+    vtlp_warp: float = 0.0  # VTLP (Jaitly & Hinton 2013), training: warp ~ U(1 - w, 1 + w) per utterance
+    vtlp_boundary_hz: float = 4800.0  # where the piecewise-linear warp bends (their F_hi)
+    tilt_db: float = 0.0  # training: random EQ per utterance, polynomial coefficients ~ U(+-tilt_db) dB;
+    tilt_order: int = 2  # its degree (1 tilt, 2 + curvature); needs mean_norm=false (CMN removes it exactly)
+    cepstra: int = 0  # > 0: DCT-II across bands, keep the first N coefficients (MFCC-like envelope)
+    lifter: float = 0.0  # HTK sinusoidal lifter L on the cepstra (0 = none)
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,7 @@ class TransformerConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     # conformer / transformer need frontend.kind="logmel" (they use its
-    # n_mels, win_ms, hop_ms, mean_norm and SpecAugment fields).
+    # n_mels, win_ms, hop_ms, mean_norm, SpecAugment and issue-9 fields).
     network: Literal["seresnet", "densenet", "conformer", "transformer"] = "seresnet"
     frontend: FrontendConfig = field(default_factory=FrontendConfig)
     activation: Activation = "swish"  # ## 20

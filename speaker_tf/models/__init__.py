@@ -7,10 +7,17 @@ from speaker_tf.models.encoder import (
     build_encoder,
     model_config_from,
 )
-from speaker_tf.models.frontends import LogCompression, LogMelSpectrogram, SincConv1D, SpecAugment
+from speaker_tf.models.frontends import (
+    LogCompression,
+    LogMelSpectrogram,
+    SincConv1D,
+    SpecAugment,
+    VtlpLogMelSpectrogram,
+)
 from speaker_tf.models.heads import CosineDense
 from speaker_tf.models.layers import GLU, L2Normalize
 from speaker_tf.models.pooling import AttentiveStatisticsPooling, StatisticsPooling
+from speaker_tf.models.spectral import Cepstra, RandomSpectralTilt
 from speaker_tf.models.transformer import (
     ClassToken,
     FirstToken,
@@ -22,6 +29,7 @@ from speaker_tf.models.validation import min_samples, validate
 __all__ = [
     "GLU",
     "AttentiveStatisticsPooling",
+    "Cepstra",
     "ClassToken",
     "CosineDense",
     "FirstToken",
@@ -29,12 +37,14 @@ __all__ = [
     "LearnedPositionalEmbedding",
     "LogCompression",
     "LogMelSpectrogram",
+    "RandomSpectralTilt",
     "SincConv1D",
     "SinusoidalPositionalEncoding",
     "SpeakerClassifier",
     "SpeakerEncoder",
     "SpecAugment",
     "StatisticsPooling",
+    "VtlpLogMelSpectrogram",
     "build_classifier",
     "build_encoder",
     "min_samples",

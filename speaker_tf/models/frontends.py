@@ -4,8 +4,11 @@ raw      the original: the waveform as a 1-channel sequence [B, T, 1].
 strided  one learned strided convolution (hop `stride` samples) + activation.
 sinc     SincNet (Ravanelli & Bengio 2018): learned band-pass filters
          parameterised by their cut-off frequencies, then log(1 + |x|).
-logmel   log-mel spectrogram, per-utterance mean normalisation, SpecAugment
-         (Park et al. 2019) time / frequency masks in training only.
+logmel   log-mel spectrogram, per-utterance mean (and variance) normalisation,
+         and options against synthesiser detail: VTLP frequency warping
+         (Jaitly & Hinton 2013), random spectral tilt, SpecAugment (Park et
+         al. 2019) time / frequency masks, all in training only, and
+         MFCC-like cepstra (speaker_tf.models.spectral).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from keras import ops
 
 from speaker_tf.config.model import FrontendConfig
 from speaker_tf.models.blocks import make_activation, make_conv, make_dense
+from speaker_tf.models.spectral import Cepstra, RandomSpectralTilt
+
+VARIANCE_FLOOR = 1e-5  # CMVN: added to each band's variance (a silent band stays 0, not NaN)
 
 
 def hz_to_mel(hz: Any) -> Any:
@@ -56,7 +62,10 @@ class LogMelSpectrogram(keras.layers.Layer):
     Hann window of `win_length` samples inside an `fft_length` FFT, frames
     centred on multiples of the hop (zero padding, so any length >= 1 works),
     log(mel power + epsilon), and with `mean_norm` the per-utterance mean of
-    each band subtracted (cepstral-mean-style normalisation). Computes in
+    each band subtracted (cepstral-mean-style normalisation, CMN), with
+    `variance_norm` also each band divided by its per-utterance standard
+    deviation (CMVN). Both remove a stationary channel colouring (a constant
+    per-band log gain) and with it the long-term average spectrum. Computes in
     float32 unless given another `dtype` (the FFT needs float32/64, and under
     mixed_float16 the log of small powers would underflow).
     """
@@ -72,10 +81,13 @@ class LogMelSpectrogram(keras.layers.Layer):
         max_freq: float | None = None,
         mean_norm: bool = True,
         epsilon: float = 1e-6,
+        variance_norm: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("dtype", "float32")  # also under mixed precision (see class doc)
         super().__init__(**kwargs)
+        if variance_norm and not mean_norm:
+            raise ValueError("LogMelSpectrogram variance_norm=True needs mean_norm=True (CMVN)")
         for label, value in (
             ("sample_rate", sample_rate),
             ("n_mels", n_mels),
@@ -97,21 +109,32 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.max_freq = max_freq
         self.mean_norm = mean_norm
         self.epsilon = epsilon
+        self.variance_norm = variance_norm
         self._filters = mel_filterbank(
             n_mels, self.fft_length, sample_rate, min_freq, max_freq or sample_rate / 2.0
         )
 
-    def call(self, waveform: Any) -> Any:
+    def power_spectrum(self, waveform: Any) -> Any:
+        """[B, T] -> [B, frames, fft_length // 2 + 1] power of the centred Hann-windowed STFT."""
         pad = self.fft_length // 2
         x = ops.pad(waveform, [[0, 0], [pad, pad]])
         real, imag = ops.stft(
             x, self.win_length, self.hop_length, self.fft_length, window="hann", center=False
         )
-        power = ops.square(real) + ops.square(imag)
-        mel = ops.log(ops.matmul(power, ops.convert_to_tensor(self._filters)) + self.epsilon)
+        return ops.square(real) + ops.square(imag)
+
+    def log_and_normalise(self, mel_power: Any) -> Any:
+        """log(mel power + epsilon), then the per-utterance normalisation over time."""
+        mel = ops.log(mel_power + self.epsilon)
         if self.mean_norm:
             mel = mel - ops.mean(mel, axis=1, keepdims=True)
+        if self.variance_norm:  # CMVN: unit variance per band (mean already removed)
+            mel = mel * ops.rsqrt(ops.mean(ops.square(mel), axis=1, keepdims=True) + VARIANCE_FLOOR)
         return mel
+
+    def call(self, waveform: Any) -> Any:
+        power = self.power_spectrum(waveform)
+        return self.log_and_normalise(ops.matmul(power, ops.convert_to_tensor(self._filters)))
 
     def frames(self, samples: int) -> int:
         return 1 + samples // self.hop_length
@@ -132,6 +155,91 @@ class LogMelSpectrogram(keras.layers.Layer):
             "max_freq": self.max_freq,
             "mean_norm": self.mean_norm,
             "epsilon": self.epsilon,
+            "variance_norm": self.variance_norm,
+        }
+
+
+def vtlp_warp(freq: Any, alpha: Any, boundary_hz: float, nyquist: float) -> Any:
+    """Piecewise-linear VTLP frequency warp (Jaitly & Hinton 2013).
+
+    f -> alpha f up to the knee boundary_hz * min(alpha, 1) / alpha, then the
+    straight line from the knee to (nyquist, nyquist), so [0, nyquist] maps
+    onto itself and alpha = 1 is the identity. Works on tensors or arrays
+    (`freq` and `alpha` broadcast).
+    """
+    knee_out = boundary_hz * ops.minimum(alpha, 1.0)
+    knee_in = knee_out / alpha
+    upper = nyquist - (nyquist - knee_out) / (nyquist - knee_in) * (nyquist - freq)
+    return ops.where(freq <= knee_in, alpha * freq, upper)
+
+
+@keras.saving.register_keras_serializable(package="speaker_tf")
+class VtlpLogMelSpectrogram(LogMelSpectrogram):
+    """LogMelSpectrogram with vocal tract length perturbation in training.
+
+    VTLP (Jaitly & Hinton 2013) in the feature domain: per utterance a factor
+    alpha ~ U(1 - warp, 1 + warp) is drawn and the mel filterbank is evaluated
+    on the warped frequency axis, so the energy at f Hz lands in the bands
+    around `vtlp_warp(f, alpha)` (alpha > 1 moves formants up, as a shorter
+    vocal tract would). At inference, and with warp=0, it is exactly
+    LogMelSpectrogram: nothing random reaches an export.
+    """
+
+    def __init__(
+        self,
+        warp: float = 0.1,
+        boundary_hz: float = 4800.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= warp < 1.0:
+            raise ValueError(f"VtlpLogMelSpectrogram warp must be in [0, 1), got {warp!r}")
+        if not 0.0 < boundary_hz < self.sample_rate / 2.0:
+            raise ValueError(
+                f"VtlpLogMelSpectrogram boundary_hz must be in (0, {self.sample_rate / 2.0}) "
+                f"(below Nyquist), got {boundary_hz!r}"
+            )
+        self.warp = warp
+        self.boundary_hz = boundary_hz
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        top = self.max_freq or self.sample_rate / 2.0
+        edges = np.linspace(hz_to_mel(self.min_freq), hz_to_mel(top), self.n_mels + 2)
+        self._edges = edges.astype(np.float32)
+
+    def warped_filters(self, alpha: Any) -> Any:
+        """alpha [B, 1] -> [B, fft_length // 2 + 1, n_mels]: the filterbank on the warped axis."""
+        nyquist = self.sample_rate / 2.0
+        bins = self.fft_length // 2 + 1
+        freq = ops.convert_to_tensor(np.linspace(0.0, nyquist, bins, dtype=np.float32)[None, :])
+        warped = vtlp_warp(freq, ops.cast(alpha, "float32"), self.boundary_hz, nyquist)
+        mel = ops.expand_dims((2595.0 / math.log(10.0)) * ops.log1p(warped / 700.0), 2)  # [B, bins, 1]
+        lower, center, upper = self._edges[:-2], self._edges[1:-1], self._edges[2:]
+        rising = (mel - lower) / (center - lower)
+        falling = (upper - mel) / (upper - center)
+        weights = ops.maximum(0.0, ops.minimum(rising, falling))
+        not_dc = np.ones((bins, 1), np.float32)
+        not_dc[0] = 0.0  # as mel_filterbank: the DC bin gets no weight
+        return weights * not_dc
+
+    def warped(self, waveform: Any, alpha: Any) -> Any:
+        """The log-mel features of `waveform` with per-example warp factors alpha [B, 1]."""
+        power = self.power_spectrum(waveform)
+        return self.log_and_normalise(ops.einsum("btk,bkm->btm", power, self.warped_filters(alpha)))
+
+    def call(self, waveform: Any, training: bool | None = None) -> Any:
+        if not training or self.warp == 0.0:
+            return super().call(waveform)
+        uniform = keras.random.uniform((ops.shape(waveform)[0], 1), seed=self.seed_generator)
+        return self.warped(waveform, 1.0 + self.warp * (2.0 * uniform - 1.0))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "warp": self.warp,
+            "boundary_hz": self.boundary_hz,
+            "seed": self.seed,
         }
 
 
@@ -306,17 +414,37 @@ def window_samples(frontend: FrontendConfig) -> tuple[int, int]:
     return win, hop
 
 
+def feature_bands(frontend: FrontendConfig) -> int:
+    """Width of the log-mel front end's output: the cepstra kept, else n_mels."""
+    return frontend.cepstra or frontend.n_mels
+
+
 def apply_log_mel(waveform: Any, frontend: FrontendConfig, *, name: str = "frontend") -> Any:
-    """[B, T] -> [B, frames, n_mels], SpecAugment in training."""
+    """[B, T] -> [B, frames, feature_bands(frontend)]; augmentation in training only.
+
+    log-mel (VTLP warp in training, CMN / CMVN) -> random spectral tilt ->
+    SpecAugment -> cepstra, each layer present only when its option is on.
+    """
     win, hop = window_samples(frontend)
-    x = LogMelSpectrogram(
+    log_mel = dict(
         sample_rate=frontend.sample_rate,
         n_mels=frontend.n_mels,
         win_length=win,
         hop_length=hop,
+        min_freq=frontend.min_freq,
+        max_freq=frontend.max_freq,
         mean_norm=frontend.mean_norm,
+        variance_norm=frontend.variance_norm,
         name=f"{name}_log_mel",
-    )(waveform)
+    )
+    if frontend.vtlp_warp:
+        x = VtlpLogMelSpectrogram(warp=frontend.vtlp_warp, boundary_hz=frontend.vtlp_boundary_hz, **log_mel)(
+            waveform
+        )
+    else:
+        x = LogMelSpectrogram(**log_mel)(waveform)
+    if frontend.tilt_db:
+        x = RandomSpectralTilt(frontend.tilt_db, frontend.tilt_order, name=f"{name}_spectral_tilt")(x)
     if frontend.time_masks or frontend.freq_masks:
         x = SpecAugment(
             time_masks=frontend.time_masks,
@@ -325,6 +453,8 @@ def apply_log_mel(waveform: Any, frontend: FrontendConfig, *, name: str = "front
             freq_mask_width=frontend.freq_mask_width,
             name=f"{name}_spec_augment",
         )(x)
+    if frontend.cepstra:
+        x = Cepstra(frontend.cepstra, frontend.lifter, name=f"{name}_cepstra")(x)
     return x
 
 
@@ -339,7 +469,7 @@ def apply_frontend(
     """Waveform [B, T] -> (features, rank): [B, T', C] (rank 1) or [B, T', mel, 1] (rank 2)."""
     if frontend.kind == "logmel":
         x = apply_log_mel(waveform, frontend, name=name)
-        return keras.layers.Reshape((-1, frontend.n_mels, 1), name=f"{name}_to_image")(x), 2
+        return keras.layers.Reshape((-1, feature_bands(frontend), 1), name=f"{name}_to_image")(x), 2
     x = keras.layers.Reshape((-1, 1), name=f"{name}_to_sequence")(waveform)
     if frontend.kind == "strided":
         x = make_conv(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from speaker_tf.config.model import ModelConfig
+from speaker_tf.config.model import FrontendConfig, ModelConfig
 from speaker_tf.errors import ConfigError
 from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout
 from speaker_tf.models.densenet import time_reduction as densenet_reduction
@@ -51,6 +51,49 @@ def _power_of_two(key: str, value: Any) -> None:
         raise ConfigError(f"{key}={value!r} must be a power of 2 (1, 2, 4, 8, ...)")
 
 
+def _log_mel_options_set(fe: FrontendConfig) -> list[tuple[str, Any]]:
+    """The issue-9 log-mel options changed from their defaults (which do nothing)."""
+    defaults = FrontendConfig()
+    keys = ("min_freq", "max_freq", "variance_norm", "vtlp_warp", "tilt_db", "cepstra", "lifter")
+    return [(key, getattr(fe, key)) for key in keys if getattr(fe, key) != getattr(defaults, key)]
+
+
+def _check_log_mel_options(fe: FrontendConfig) -> None:
+    nyquist = fe.sample_rate / 2.0
+    top = nyquist if fe.max_freq is None else fe.max_freq
+    _at_least("model.frontend.min_freq", fe.min_freq, 0)
+    if fe.max_freq is not None:
+        _at_least("model.frontend.max_freq", fe.max_freq, 0)
+    if not fe.min_freq < top <= nyquist:
+        raise ConfigError(
+            f"model.frontend.min_freq={fe.min_freq!r} and model.frontend.max_freq={fe.max_freq!r} "
+            f"need 0 <= min_freq < max_freq <= {nyquist:g} (Nyquist of sample_rate={fe.sample_rate!r})"
+        )
+    if fe.variance_norm and not fe.mean_norm:
+        raise ConfigError("model.frontend.variance_norm=True needs model.frontend.mean_norm=True (CMVN)")
+    _fraction("model.frontend.vtlp_warp", fe.vtlp_warp)
+    if fe.vtlp_warp and not 0 < fe.vtlp_boundary_hz < nyquist:
+        raise ConfigError(
+            f"model.frontend.vtlp_boundary_hz={fe.vtlp_boundary_hz!r} must be in (0, {nyquist:g}) "
+            "(below Nyquist)"
+        )
+    _at_least("model.frontend.tilt_db", fe.tilt_db, 0)
+    _at_least("model.frontend.tilt_order", fe.tilt_order, 1)
+    if fe.tilt_db and fe.mean_norm:
+        raise ConfigError(
+            f"model.frontend.tilt_db={fe.tilt_db!r} has no effect with model.frontend.mean_norm=True: "
+            "per-utterance mean normalisation removes any constant per-band gain; set mean_norm=false"
+        )
+    _at_least("model.frontend.cepstra", fe.cepstra, 0)
+    if fe.cepstra > fe.n_mels:
+        raise ConfigError(
+            f"model.frontend.cepstra={fe.cepstra!r} must be <= model.frontend.n_mels={fe.n_mels!r}"
+        )
+    _at_least("model.frontend.lifter", fe.lifter, 0)
+    if fe.lifter and not fe.cepstra:
+        raise ConfigError(f"model.frontend.lifter={fe.lifter!r} needs model.frontend.cepstra > 0")
+
+
 def validate(config: ModelConfig) -> None:
     """Raise ConfigError for the first impossible value in `config`."""
     _one_of("model.network", config.network, NETWORKS)
@@ -79,6 +122,10 @@ def validate(config: ModelConfig) -> None:
                 raise ConfigError(f"model.frontend.{key}={value!r} must be > 0")
         for key in ("time_masks", "time_mask_width", "freq_masks", "freq_mask_width"):
             _at_least(f"model.frontend.{key}", getattr(fe, key), 0)
+        _check_log_mel_options(fe)
+    else:
+        for key, value in _log_mel_options_set(fe):
+            raise ConfigError(f"model.frontend.{key}={value!r} needs model.frontend.kind='logmel'")
 
     if config.network in ("seresnet", "densenet"):
         _at_least("model.in_block.channels", config.in_block.channels, 1)
