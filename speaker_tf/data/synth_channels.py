@@ -33,6 +33,7 @@ __all__ = [
     "HELDOUT_CHANNELS",
     "random_channel",
     "apply_channel",
+    "channel_transform",
     "peaking_biquad",
     "mu_law",
     "a_law",
@@ -92,7 +93,7 @@ def mu_law(x: np.ndarray, bits: int = 8, mu: float = 255.0) -> np.ndarray:
     """Compress with mu-law, quantise to ``bits``, expand (ITU-T G.711 mu-law curve)."""
     x = np.clip(x, -1.0, 1.0)
     y = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
-    levels = 2 ** (bits - 1)
+    levels = 2 ** (bits - 1) - 1  # sign + 7 bits: codes -127..127
     y = np.round(y * levels) / levels
     return np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
 
@@ -103,7 +104,7 @@ def a_law(x: np.ndarray, bits: int = 8, a: float = 87.6) -> np.ndarray:
     ax = np.abs(x)
     small = ax < 1 / a
     y = np.where(small, a * ax, 1 + np.log(np.maximum(a * ax, 1.0))) / (1 + np.log(a))
-    levels = 2 ** (bits - 1)
+    levels = 2 ** (bits - 1) - 1  # sign + 7 bits: codes -127..127
     y = np.round(y * levels) / levels
     big = y >= 1 / (1 + np.log(a))
     out = np.where(big, np.exp(y * (1 + np.log(a)) - 1) / a, y * (1 + np.log(a)) / a)
@@ -163,7 +164,8 @@ def _packet_loss(x: np.ndarray, ch: dict, sr: int) -> np.ndarray:
     return x * np.repeat(~lost, packet)[: x.shape[0]]
 
 
-def _transform(x: np.ndarray, ch: dict, sr: int) -> np.ndarray:
+def channel_transform(x: np.ndarray, ch: dict, sr: int) -> np.ndarray:
+    """``x`` through the session channel ``ch`` (without the per-file noise)."""
     from scipy.signal import butter, lfilter, sosfilt
 
     kind = ch["kind"]
@@ -195,7 +197,7 @@ def apply_channel(x: np.ndarray, ch: dict, sr: int, rng: np.random.Generator) ->
     """``x`` through session channel ``ch`` plus per-file coloured noise; (audio, file noise params)."""
     from scipy.signal import lfilter
 
-    y = _transform(np.asarray(x, dtype=np.float64), ch, sr)
+    y = channel_transform(np.asarray(x, dtype=np.float64), ch, sr)
     lo, hi = ch.get("snr_range_db", (30.0, 45.0))
     snr = round(float(rng.uniform(lo, hi)), 2)
     colour = round(float(rng.uniform(-0.5, 0.95)), 3)  # < 0: bright, > 0: dark noise
