@@ -444,6 +444,10 @@ def _synthesise(
     n_workers = min(default_workers(workers), max(1, len(needed)))
     if not needed:
         return n_workers
+    import scipy.fft  # noqa: F401  imported once here, inherited by forked workers
+    import scipy.signal  # noqa: F401
+    import soxr  # noqa: F401
+
     with tempfile.TemporaryDirectory(prefix="speaker_tf_espeak_") as tmp:
         jobs = {}
         per_copy = espeak.MAX_VARIANTS_PER_COPY

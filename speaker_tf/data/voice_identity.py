@@ -30,6 +30,7 @@ __all__ = [
     "HOP",
     "random_identity",
     "lpc",
+    "lpc_from_autocorrelation",
     "envelope_curve_db",
     "tilt_curve_db",
     "apply_identity",
@@ -52,15 +53,15 @@ def random_identity(rng: np.random.Generator) -> dict:
     }
 
 
-def lpc(frames: np.ndarray, order: int = LPC_ORDER) -> np.ndarray:
-    """[frames, order + 1] prediction polynomials A (a0 = 1) by Levinson-Durbin, vectorised.
+def lpc_from_autocorrelation(r: np.ndarray) -> np.ndarray:
+    """[frames, order + 1] prediction polynomials A (a0 = 1) from autocorrelations
+    ``r`` [frames, order + 1] by the Levinson-Durbin recursion, vectorised over frames.
 
-    ``frames`` are windowed [n, length]. Silent frames get A = 1 (flat envelope).
+    Silent frames (r0 = 0) get A = 1 (a flat envelope).
     """
-    spec = np.fft.rfft(frames, n=2 * frames.shape[1], axis=1)
-    r = np.fft.irfft(np.abs(spec) ** 2, axis=1)[:, : order + 1]
+    r = np.array(r, dtype=np.float64)
     r[:, 0] *= 1.0 + 1e-6  # white-noise correction keeps the recursion stable
-    n = frames.shape[0]
+    n, order = r.shape[0], r.shape[1] - 1
     a = np.zeros((n, order + 1))
     a[:, 0] = 1.0
     err = r[:, 0].copy()
@@ -75,6 +76,14 @@ def lpc(frames: np.ndarray, order: int = LPC_ORDER) -> np.ndarray:
     return a
 
 
+def lpc(frames: np.ndarray, order: int = LPC_ORDER) -> np.ndarray:
+    """LPC polynomials of windowed ``frames`` [n, length] (autocorrelation method)."""
+    from scipy.fft import irfft, rfft
+
+    r = irfft(np.abs(rfft(frames, n=2 * frames.shape[1], axis=1)) ** 2, axis=1)[:, : order + 1]
+    return lpc_from_autocorrelation(r)
+
+
 def envelope_curve_db(freqs: np.ndarray, coefficients: list[float], sample_rate: int) -> np.ndarray:
     """Smooth gain in dB: sum_j c_j cos(pi (j + 1) m), m = mel(f) / mel(Nyquist) in [0, 1]."""
     mel = np.log1p(np.asarray(freqs, dtype=np.float64) / 700.0) / np.log1p(sample_rate / 2 / 700.0)
@@ -87,15 +96,55 @@ def tilt_curve_db(freqs: np.ndarray, db_per_octave: float) -> np.ndarray:
     return db_per_octave * np.log2(f / TILT_REFERENCE_HZ)
 
 
-def _warp_gain(frames: np.ndarray, warp: float, freqs: np.ndarray) -> np.ndarray:
-    """Per-frame gain E(f / warp) / E(f) from each frame's LPC envelope."""
+def _window() -> np.ndarray:
+    return np.hanning(N_FFT + 1)[:-1]  # periodic Hann: 75 % overlap-add is constant
+
+
+def _stft(x: np.ndarray) -> np.ndarray:
+    """[frames, N_FFT // 2 + 1] spectra of Hann frames every HOP, N_FFT // 2 zeros at both ends."""
+    from scipy.fft import rfft
+
+    n_frames = -(-(x.shape[0] + N_FFT) // HOP) - 3
+    padded = np.zeros((n_frames + 3) * HOP)
+    padded[N_FFT // 2 : N_FFT // 2 + x.shape[0]] = x
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
+    return rfft(frames * _window(), axis=1)
+
+
+def _istft(spec: np.ndarray, length: int) -> np.ndarray:
+    """Weighted overlap-add inverse of :func:`_stft` (exact at unit gain)."""
+    from scipy.fft import irfft
+
+    frames = irfft(spec, n=N_FFT, axis=1) * _window()
+    n_frames = frames.shape[0]
+    out = np.zeros((n_frames + 3) * HOP + N_FFT)
+    norm = np.zeros_like(out)
+    step = N_FFT // HOP  # frames p, p + step, ... do not overlap: add them as one block
+    for p in range(step):
+        block = frames[p::step].reshape(-1)
+        out[p * HOP : p * HOP + block.size] += block
+        norm[p * HOP : p * HOP + block.size] += np.tile(_window() ** 2, frames[p::step].shape[0])
+    core = slice(N_FFT // 2, N_FFT // 2 + length)
+    return out[core] / np.maximum(norm[core], 1e-12)
+
+
+def _warp_gain(spec: np.ndarray, warp: float) -> np.ndarray:
+    """Per-frame gain E(f / warp) / E(f) from each frame's LPC envelope.
+
+    The autocorrelation is the circular one of the Hann frame (from ``spec``);
+    for the 18 lags used it equals the linear one to within the window's
+    near-zero edges.
+    """
+    from scipy.fft import irfft, rfft
+
+    bins = spec.shape[1]
     if warp == 1.0:
-        return np.ones((frames.shape[0], freqs.shape[0]))
-    a = lpc(frames)
-    log_inv_env = np.log(np.abs(np.fft.rfft(a, n=N_FFT, axis=1)) + 1e-12)  # log |A| = -log E
-    source = np.clip(freqs / warp, 0.0, freqs[-1]) / freqs[-1] * (freqs.shape[0] - 1)
+        return np.ones(spec.shape)
+    a = lpc_from_autocorrelation(irfft(np.abs(spec) ** 2, n=N_FFT, axis=1)[:, : LPC_ORDER + 1])
+    log_inv_env = np.log(np.abs(rfft(a, n=N_FFT, axis=1)) + 1e-12)  # log |A| = -log E
+    source = np.clip(np.arange(bins) / warp, 0.0, bins - 1)
     lo = np.floor(source).astype(int)
-    hi = np.minimum(lo + 1, freqs.shape[0] - 1)
+    hi = np.minimum(lo + 1, bins - 1)
     w = source - lo
     warped = log_inv_env[:, lo] * (1 - w) + log_inv_env[:, hi] * w
     limit = MAX_WARP_GAIN_DB / 20 * np.log(10)
@@ -104,17 +153,11 @@ def _warp_gain(frames: np.ndarray, warp: float, freqs: np.ndarray) -> np.ndarray
 
 def apply_identity(x: np.ndarray, sample_rate: int, identity: dict) -> np.ndarray:
     """``x`` (float, mono) through the speaker's warp, envelope perturbation and tilt; same length."""
-    from scipy.signal import istft, stft
-
     x = np.asarray(x, dtype=np.float64)
-    freqs, _, spec = stft(x, fs=sample_rate, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP)
-    # Frames exactly as stft cut them (zero-padded by N_FFT / 2 at both ends), for the LPC envelope.
-    padded = np.pad(x, (N_FFT // 2, N_FFT // 2 + N_FFT))
-    starts = np.arange(spec.shape[1]) * HOP
-    frames = padded[starts[:, None] + np.arange(N_FFT)[None, :]] * np.hanning(N_FFT + 1)[:-1]
+    spec = _stft(x)
+    freqs = np.arange(spec.shape[1]) * sample_rate / N_FFT
     fixed_db = envelope_curve_db(freqs, identity["envelope_db"], sample_rate) + tilt_curve_db(
         freqs, identity["tilt_db_per_octave"]
     )
-    gain = _warp_gain(frames, float(identity["warp"]), freqs) * 10 ** (fixed_db / 20)
-    _, y = istft(spec * gain.T, fs=sample_rate, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP)
-    return y[: x.shape[0]]
+    gain = _warp_gain(spec, float(identity["warp"])) * 10 ** (fixed_db / 20)
+    return _istft(spec * gain, x.shape[0])
