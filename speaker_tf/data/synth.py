@@ -59,10 +59,11 @@ from speaker_tf.data.synth_text import (
     TRAIN_LANGUAGES,
     language,
     load_sentences,
+    pseudo_sentence,
     utterance_text,
 )
 from speaker_tf.data.voice_identity import apply_identity, random_identity
-from speaker_tf.errors import CorpusError
+from speaker_tf.errors import AudioError, CorpusError
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -91,8 +92,7 @@ ENGLISH_PROBABILITY = 0.3  # share of training speakers with an English accent (
 FORMANT_PROBABILITY = 0.4  # share of speakers on the formant synthesiser; the rest on Klatt sources
 TRAIN_KLATT: tuple[int, ...] = (1, 2, 3, 5)
 HELDOUT_KLATT: tuple[int, ...] = (4,)
-REFERENCE_TEXT = {"english": "The rainbow appears when sunlight shines through falling drops of water."}
-REFERENCE_NUMBERS = "12 34 56 78 90. 2024."
+REFERENCE_ENGLISH = "The rainbow appears when sunlight shines through falling drops of water."
 # SeedSequence spawn-key kinds: one independent stream per purpose; held-out adds _HELDOUT.
 _VOICE, _UTTERANCE, _SESSION, _TRIALS, _HELDOUT = 1, 2, 3, 4, 100
 _PROGRESS = ".progress"
@@ -210,7 +210,8 @@ def _reference_task(job: dict) -> tuple[str, str, np.ndarray]:
     """Speak a fixed text at fixed speed/pitch: (speaker, sha1, MFCC mean)."""
     from speaker_tf.data.baseline import mfcc
 
-    text = REFERENCE_TEXT.get(language(job["language"]).script, REFERENCE_NUMBERS)
+    script = language(job["language"]).script
+    text = REFERENCE_ENGLISH if script == "english" else pseudo_sentence(script, np.random.default_rng(0))
     samples, rate = espeak.synthesize(text, job["voice"], 170, 50, job["data_path"])
     feature = mfcc(_to_16k(samples, rate)).mean(axis=0)
     return job["speaker"], hashlib.sha1(samples.tobytes()).hexdigest(), feature
@@ -233,7 +234,13 @@ def _speaker_task(job: dict) -> str:
         text = utterance_text(lang, rng, order, u)
         speed = int(voice["speed"] + rng.integers(-12, 13))
         pitch = int(np.clip(voice["pitch_adjust"] + rng.integers(-6, 7), 0, 99))
-        samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
+        try:
+            samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
+        except AudioError:
+            # espeak-ng 1.51 crashes on some number strings in some languages (a parser bug,
+            # so deterministic): such an utterance says a pseudo-sentence instead.
+            text = pseudo_sentence("latin" if lang.script == "english" else lang.script, rng)
+            samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
         x = apply_identity(_to_16k(samples, rate), SAMPLE_RATE, voice["identity"])
         session = u % SESSIONS
         channel = job["sessions"][session]

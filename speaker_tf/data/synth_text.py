@@ -4,7 +4,8 @@ espeak-ng 1.51 ships ~130 languages. :data:`LANGUAGES` lists those whose
 voice honours a voice variant and which read numbers and the generated
 syllables without complaint (checked one by one: ``be`` lacks its full
 dictionary, ``hi`` fails with "Unknown phoneme table", ``tk`` and ``cv`` read
-no digits, British English as ``en-gb`` ignores variants). Each language is
+no digits, ``kl`` crashes on dates, British English as ``en-gb`` ignores
+variants). Each language is
 either a training language or a held-out one (:data:`HELDOUT_LANGUAGES`),
 never both, so that a held-out corpus measures speech in languages no
 training corpus contains.
