@@ -311,3 +311,20 @@ def test_make_trials_within_groups():
     non = [t for t in trials if t[0] == 0]
     assert len(non) == 200 and all(groups[a] == groups[b] for _, a, b in non)
     assert len({frozenset(t[1:]) for t in trials}) == len(trials)
+
+
+def test_a_text_espeak_fails_on_is_replaced_by_a_pseudo_sentence(tmp_path, monkeypatch):
+    real, failed = espeak.synthesize, []
+
+    def fails_on_digits(text, *args):
+        if any(c.isdigit() for c in text):
+            failed.append(text)
+            raise synth.AudioError(f"espeak-ng failed for text {text!r}: rc=-11")
+        return real(text, *args)
+
+    monkeypatch.setattr(espeak, "synthesize", fails_on_digits)
+    out = synth.generate_corpus(tmp_path / "c", 6, 4, 2, workers=1, report_baseline=False, verbose=False)
+    meta = json.loads((out / "meta.json").read_text())
+    assert len(meta["files"]) == 24 == len(list(out.rglob("*.wav")))
+    assert len(failed) >= 3  # the corpus would have had number texts
+    assert not any(c.isdigit() for f in meta["files"].values() for c in f["text"])
