@@ -18,7 +18,7 @@ speaker by :func:`random_identity`, applied to every utterance of it):
   octave (pressed voices are brighter, breathy ones darker), flat below 100 Hz.
 
 All three are one real, non-negative gain per STFT bin (Hann window, 512
-points, hop 128: overlap-add reconstructs the input exactly at unit gain).
+points, hop 256, weighted overlap-add: exact reconstruction at unit gain).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 N_FFT = 512
-HOP = 128
+HOP = 256
 LPC_ORDER = 18
 MAX_WARP_GAIN_DB = 20.0  # the envelope ratio is clipped to +-20 dB (LPC valleys are unreliable)
 TILT_FLOOR_HZ = 100.0
@@ -97,33 +97,32 @@ def tilt_curve_db(freqs: np.ndarray, db_per_octave: float) -> np.ndarray:
 
 
 def _window() -> np.ndarray:
-    return np.hanning(N_FFT + 1)[:-1]  # periodic Hann: 75 % overlap-add is constant
+    return np.hanning(N_FFT + 1)[:-1]  # periodic Hann
 
 
 def _stft(x: np.ndarray) -> np.ndarray:
-    """[frames, N_FFT // 2 + 1] spectra of Hann frames every HOP, N_FFT // 2 zeros at both ends."""
+    """[frames, N_FFT // 2 + 1] spectra of Hann frames every HOP, N_FFT // 2 zeros before ``x``."""
     from scipy.fft import rfft
 
-    n_frames = -(-(x.shape[0] + N_FFT) // HOP) - 3
-    padded = np.zeros((n_frames + 3) * HOP)
+    n_frames = x.shape[0] // HOP + N_FFT // HOP
+    padded = np.zeros((n_frames - 1) * HOP + N_FFT)
     padded[N_FFT // 2 : N_FFT // 2 + x.shape[0]] = x
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     return rfft(frames * _window(), axis=1)
 
 
 def _istft(spec: np.ndarray, length: int) -> np.ndarray:
-    """Weighted overlap-add inverse of :func:`_stft` (exact at unit gain)."""
+    """Weighted overlap-add inverse of :func:`_stft`: sum(w * frame) / sum(w^2), exact at unit gain."""
     from scipy.fft import irfft
 
     frames = irfft(spec, n=N_FFT, axis=1) * _window()
-    n_frames = frames.shape[0]
-    out = np.zeros((n_frames + 3) * HOP + N_FFT)
+    out = np.zeros((frames.shape[0] - 1) * HOP + N_FFT)
     norm = np.zeros_like(out)
     step = N_FFT // HOP  # frames p, p + step, ... do not overlap: add them as one block
     for p in range(step):
-        block = frames[p::step].reshape(-1)
-        out[p * HOP : p * HOP + block.size] += block
-        norm[p * HOP : p * HOP + block.size] += np.tile(_window() ** 2, frames[p::step].shape[0])
+        block = frames[p::step]
+        out[p * HOP : p * HOP + block.size] += block.reshape(-1)
+        norm[p * HOP : p * HOP + block.size] += np.tile(_window() ** 2, block.shape[0])
     core = slice(N_FFT // 2, N_FFT // 2 + length)
     return out[core] / np.maximum(norm[core], 1e-12)
 
