@@ -2,14 +2,17 @@
 
 Usage: python benchmarks/synth_speed.py [--speakers N] [--utterances M] [--workers W]
 Generates into a temporary folder (deleted afterwards) and prints wall-clock
-seconds and milliseconds per utterance. Target: 200 x 20 in under 2 minutes
-on 2 cores.
+seconds, milliseconds per utterance and the CPU seconds of this process and
+all its children (workers and espeak-ng), so that a run on a machine shared
+with other jobs still tells what an idle machine needs: about CPU seconds /
+workers. Target: the default 260 x 20 in about a minute on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -27,6 +30,14 @@ def main() -> int:
     parser.add_argument("--utterances", type=int, default=20)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
+
+    def cpu() -> float:
+        return sum(
+            u.ru_utime + u.ru_stime
+            for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+        )
+
+    cpu0 = cpu()
     with tempfile.TemporaryDirectory(prefix="synth_speed_") as tmp:
         start = time.perf_counter()
         generate_corpus(
@@ -39,11 +50,14 @@ def main() -> int:
             verbose=False,
         )
         seconds = time.perf_counter() - start
+        cpu_seconds = cpu() - cpu0
     n = args.speakers * args.utterances
+    workers = default_workers(args.workers)
     print(
         f"synth {args.speakers} speakers x {args.utterances} utterances, "
-        f"{default_workers(args.workers)} workers ({os.cpu_count()} CPUs): "
-        f"{seconds:.1f} s, {1000 * seconds / n:.1f} ms/utterance"
+        f"{workers} workers ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}): "
+        f"{seconds:.1f} s wall, {1000 * seconds / n:.1f} ms/utterance; {cpu_seconds:.1f} CPU s "
+        f"({1000 * cpu_seconds / n:.1f} CPU ms/utterance, idle estimate {cpu_seconds / workers:.0f} s)"
     )
     return 0
 

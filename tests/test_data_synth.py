@@ -1,9 +1,12 @@
-"""Synthetic corpus: determinism, splits, trials, distinct voices, format, refusal to overwrite."""
+"""Synthetic corpus: determinism, splits, trials, distinct voices, format, refusal to overwrite,
+resume / verify / repair, the held-out corpus."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shutil
 from itertools import combinations
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from speaker_tf.cli import synth as synth_cli
-from speaker_tf.data import espeak, synth
+from speaker_tf.data import espeak, synth, synth_channels, synth_text
 from speaker_tf.errors import CorpusError
 
 TINY_CORPUS_ARGS = {"speakers": 8, "utterances": 4, "seed": 0}  # as in conftest.tiny_corpus
@@ -40,12 +43,56 @@ def test_sentences_are_many_and_distinct():
 
 
 def test_speaker_voices_differ_and_are_deterministic():
-    voices = [synth.speaker_voice(0, i) for i in range(50)]
+    voices = [synth.speaker_voice(0, i) for i in range(200)]
     texts = {espeak.variant_text("v", v["variant"]) for v in voices}
-    assert len(texts) == 50
+    assert len(texts) == 200
     assert synth.speaker_voice(0, 7) == voices[7]
     assert synth.speaker_voice(1, 7) != voices[7]
-    assert {v["accent"] for v in voices} == set(espeak.ACCENTS)
+    languages = {v["language"] for v in voices}
+    assert languages <= set(synth_text.TRAIN_LANGUAGES) and len(languages) >= 40
+    assert {v["synthesis"] for v in voices} == {"formant", "klatt1", "klatt2", "klatt3", "klatt5"}
+    f0 = [v["variant"]["pitch"][0] for v in voices]
+    assert min(f0) < 90 and max(f0) > 220
+    held = [synth.speaker_voice(0, i, heldout=True) for i in range(50)]
+    assert {v["language"] for v in held} == set(synth_text.HELDOUT_LANGUAGES)
+    assert {v["synthesis"] for v in held} == {"klatt4"}
+
+
+def test_language_sets_are_disjoint_and_broad():
+    train, held = set(synth_text.TRAIN_LANGUAGES), set(synth_text.HELDOUT_LANGUAGES)
+    assert not train & held and len(train) >= 40 and len(held) >= 5
+    assert train | held == {lg.code for lg in synth_text.LANGUAGES}
+    assert not set(synth.TRAIN_KLATT) & set(synth.HELDOUT_KLATT)
+    assert not set(synth_channels.TRAIN_CHANNELS) & set(synth_channels.HELDOUT_CHANNELS)
+
+
+def test_every_language_speaks_its_text_with_the_variant(tmp_path):
+    """Each language reads numbers and its pseudo-sentences without an espeak-ng complaint,
+    and honours a voice variant (two variants give different audio)."""
+    langs = synth_text.LANGUAGES
+    data = espeak.build_data_copy(
+        tmp_path,
+        {"low": "language variant\npitch 70 90\n", "high": "language variant\npitch 220 300\nklatt 2\n"},
+        {lg.lang_file for lg in langs},
+    )
+    rng = np.random.default_rng(0)
+    for lg in langs:
+        text = synth_text.utterance_text(lg, rng, np.arange(10), 0)
+        low, rate = espeak.synthesize(text, f"{lg.code}+low", 170, 50, data)
+        high, _ = espeak.synthesize(text, f"{lg.code}+high", 170, 50, data)
+        numbers, _ = espeak.synthesize(synth_text.number_text(rng), f"{lg.code}+low", 170, 50, data)
+        assert low.size > 0.5 * rate and numbers.size > 0.5 * rate, lg.code
+        assert low.size != high.size or not np.array_equal(low, high), lg.code
+
+
+def test_pseudo_sentences_use_only_their_script():
+    rng = np.random.default_rng(1)
+    for script, (consonants, vowels) in synth_text._SYLLABLES.items():
+        letters = set("".join(consonants + vowels)) | set(" ,.?")
+        for _ in range(20):
+            assert set(synth_text.pseudo_sentence(script, rng)) <= letters, script
+    hangul = synth_text.pseudo_sentence("hangul", rng)
+    assert all(0xAC00 <= ord(c) <= 0xD7A3 for c in hangul if c not in " ,.?")
 
 
 def test_byte_identical_across_worker_counts(tiny_corpus, tmp_path):
@@ -79,10 +126,16 @@ def test_layout_format_and_disjoint_splits(tiny_corpus):
         assert (info.samplerate, info.channels, info.subtype, info.format) == (16000, 1, "PCM_16", "WAV")
         assert info.duration > 1.0
         assert rel in meta["files"]
-    # Evaluation splits always carry channel variation, with recorded parameters.
+    # Every session, training included, has a channel, and one speaker's sessions differ in kind.
+    for info in meta["speakers"].values():
+        assert info["language"] in synth_text.TRAIN_LANGUAGES
+        kinds = [c["kind"] for c in info["sessions"]]
+        assert len(set(kinds)) == 3 and set(kinds) <= set(synth_channels.TRAIN_CHANNELS)
     for rel, f in meta["files"].items():
-        if not rel.startswith("train/"):
-            assert f["channel"] is not None and 15 <= f["channel"]["snr_db"] <= 30
+        spk = rel.split("/")[1]
+        assert f["channel"] == meta["speakers"][spk]["sessions"][f["session"]]["kind"]
+        assert 5 <= f["noise"]["snr_db"] <= 45
+        assert f["sha1"] == hashlib.sha1((tiny_corpus / rel).read_bytes()).hexdigest()
 
 
 def test_trials_are_balanced_and_valid(tiny_corpus):
@@ -156,3 +209,122 @@ def test_interrupted_run_is_redone_in_place(tmp_path):
     )
     synth.generate_corpus(out, 6, 2, 3, workers=1, report_baseline=False, verbose=False)
     assert _tree(out) == first
+
+
+def test_killed_generation_resumes_from_completed_speakers(tmp_path, monkeypatch, capsys):
+    fresh = _tree(
+        synth.generate_corpus(tmp_path / "a", 6, 2, 5, workers=1, report_baseline=False, verbose=False)
+    )
+    real_task = synth._speaker_task
+
+    def dies_at_id00004(job):
+        if job["speaker"] == "id00004":
+            raise KeyboardInterrupt("killed")
+        return real_task(job)
+
+    monkeypatch.setattr(synth, "_speaker_task", dies_at_id00004)
+    with pytest.raises(KeyboardInterrupt):
+        synth.generate_corpus(tmp_path / "b", 6, 2, 5, workers=1, report_baseline=False, verbose=False)
+    out = tmp_path / "b"
+    assert not (out / "meta.json").exists() and (out / ".incomplete.json").exists()
+    marks = sorted(p.stem for p in (out / ".progress").glob("*.json"))
+    assert "id00004" not in marks and len(marks) >= 1
+    stamp = {p: p.stat().st_mtime_ns for m in marks for p in out.glob(f"*/{m}/*/*.wav")}
+    monkeypatch.setattr(synth, "_speaker_task", real_task)
+    synth.generate_corpus(out, 6, 2, 5, workers=1, report_baseline=False)
+    printed = capsys.readouterr().out
+    assert f"resuming: {len(marks)} of 6 speakers were already complete" in printed
+    assert "6/6 speakers" not in printed and f"{6 - len(marks)}/{6 - len(marks)} speakers (100 %)" in printed
+    assert stamp == {p: p.stat().st_mtime_ns for p in stamp}  # completed speakers were not redone
+    assert _tree(out) == fresh and not (out / ".progress").exists()
+
+
+def test_reuse_verifies_and_regenerates_missing_or_changed_files(tiny_corpus, tmp_path, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(tiny_corpus, out)
+    original = _tree(out)
+    wavs = sorted(out.rglob("*.wav"))
+    wavs[0].unlink()
+    wavs[5].write_bytes(wavs[5].read_bytes()[:-2] + b"\x00\x01")
+    (out / "test" / "trials.txt").unlink()
+    untouched = [p for p in wavs if p.parts[-3] not in {wavs[0].parts[-3], wavs[5].parts[-3]}]
+    stamp = {p: p.stat().st_mtime_ns for p in untouched}
+    synth.generate_corpus(out, **TINY_CORPUS_ARGS, workers=1, report_baseline=False)
+    printed = capsys.readouterr().out
+    assert "reused" not in printed
+    assert "missing or has changed 3 files" in printed and "digest verified" in printed
+    assert _tree(out) == original
+    assert stamp == {p: p.stat().st_mtime_ns for p in untouched}
+    # A file the generator did not write is refused, never deleted.
+    (out / "train" / "id00000" / "s0" / "mine.wav").write_bytes(wavs[1].read_bytes())
+    with pytest.raises(CorpusError, match=r"1 audio files its meta.json does not list.*mine.wav"):
+        synth.generate_corpus(out, **TINY_CORPUS_ARGS, workers=1, report_baseline=False)
+    assert (out / "train" / "id00000" / "s0" / "mine.wav").is_file()
+
+
+def test_progress_is_printed(tmp_path, capsys):
+    synth.generate_corpus(tmp_path / "c", 6, 2, 1, workers=1, report_baseline=False)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("synth: generating 6 speakers x 2 utterances")
+    assert any(line.startswith("synth: 6/6 speakers (100 %)") for line in printed)
+    assert printed[-1].startswith("synth: wrote 12 utterances")
+
+
+def test_heldout_corpus_is_disjoint_from_training(tiny_corpus, tmp_path):
+    parser = argparse.ArgumentParser()
+    synth_cli.add_arguments(parser)
+    out = tmp_path / "held"
+    argv = ["--out", str(out), "--heldout", "--speakers", "6", "--utterances", "6", "--workers", "1"]
+    assert synth_cli.run(parser.parse_args(argv + ["--no-baseline", "--quiet"])) == 0
+    held = json.loads((out / "meta.json").read_text())
+    train = json.loads((tiny_corpus / "meta.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "test"]
+    assert held["kind"] == "heldout" and train["kind"] == "training"
+    for key in ("languages", "synthesis", "channels"):
+        assert not set(held["conditions"][key]) & set(train["conditions"][key]), key
+    # Per speaker and per file, not only the declared conditions.
+    for field in ("language", "synthesis"):
+        used = {v[field] for v in held["speakers"].values()}
+        assert used <= set(held["conditions"][field + ("s" if field == "language" else "")])
+        assert not used & {v[field] for v in train["speakers"].values()}
+    assert not {f["channel"] for f in held["files"].values()} & {
+        f["channel"] for f in train["files"].values()
+    }
+    assert len(list((out / "test").rglob("*.wav"))) == 36
+    counts = {}
+    for name in ("trials.txt", "trials_same_channel.txt"):
+        trials = [line.split() for line in (out / "test" / name).read_text().splitlines()]
+        counts[f"test/{name}"] = len(trials)
+        labels = [int(t[0]) for t in trials]
+        assert labels.count(1) == labels.count(0) > 0
+        for label, a, b in trials:
+            assert int(label) == (a.split("/")[0] == b.split("/")[0])
+            if name == "trials_same_channel.txt" and label == "0":
+                assert held["files"][f"test/{a}"]["channel"] == held["files"][f"test/{b}"]["channel"]
+    assert held["trials"] == counts
+
+
+def test_make_trials_within_groups():
+    rels = {f"s{i}": [f"s{i}/c{j % 3}_{j}.wav" for j in range(10)] for i in range(8)}
+    groups = {u: u.split("/")[1][:2] for v in rels.values() for u in v}
+    trials = synth.make_trials(rels, 400, np.random.default_rng(0), groups)
+    non = [t for t in trials if t[0] == 0]
+    assert len(non) == 200 and all(groups[a] == groups[b] for _, a, b in non)
+    assert len({frozenset(t[1:]) for t in trials}) == len(trials)
+
+
+def test_a_text_espeak_fails_on_is_replaced_by_a_pseudo_sentence(tmp_path, monkeypatch):
+    real, failed = espeak.synthesize, []
+
+    def fails_on_digits(text, *args):
+        if any(c.isdigit() for c in text):
+            failed.append(text)
+            raise synth.AudioError(f"espeak-ng failed for text {text!r}: rc=-11")
+        return real(text, *args)
+
+    monkeypatch.setattr(espeak, "synthesize", fails_on_digits)
+    out = synth.generate_corpus(tmp_path / "c", 6, 4, 2, workers=1, report_baseline=False, verbose=False)
+    meta = json.loads((out / "meta.json").read_text())
+    assert len(meta["files"]) == 24 == len(list(out.rglob("*.wav")))
+    assert len(failed) >= 3  # the corpus would have had number texts
+    assert not any(c.isdigit() for f in meta["files"].values() for c in f["text"])

@@ -7,10 +7,16 @@ private, pruned copy of espeak-ng's data folder and selected with
 
 Trap this module avoids: espeak-ng lists at most 349 voice files; a variant
 beyond that (or a missing one) silently falls back to a fixed voice, so every
-"speaker" would sound the same. The private copy therefore holds only the
-English dictionary and phoneme data, the English accent files and our own
-variants, at most ``MAX_VARIANTS_PER_COPY`` of them (callers shard speakers
-over several copies), and the corpus generator verifies that speakers differ.
+"speaker" would sound the same. The private copy therefore holds the phoneme
+data and dictionaries, the language files of the languages in use (see
+:mod:`speaker_tf.data.synth_text`) and our own variants, at most
+``MAX_VARIANTS_PER_COPY`` of them (callers shard speakers over several
+copies), and the corpus generator verifies that speakers differ.
+
+Synthesis method: a variant's ``klatt N`` line (N = 1..6) switches espeak-ng
+from its formant synthesiser (wavegen, N = 0 / absent) to its Klatt
+synthesiser with glottal source N. In espeak-ng 1.51 ``klatt 6`` renders
+byte-identically to ``klatt 1``, so :data:`KLATT_VARIANTS` omits it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import functools
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +33,7 @@ import numpy as np
 from speaker_tf.errors import AudioError, SpeakerTfError
 
 __all__ = [
-    "ACCENTS",
+    "KLATT_VARIANTS",
     "MAX_VARIANTS_PER_COPY",
     "espeak_binary",
     "espeak_version",
@@ -36,19 +43,9 @@ __all__ = [
     "synthesize",
 ]
 
-# English accents shipped with espeak-ng 1.50+ (lang/gmw/en*).
-ACCENTS: tuple[str, ...] = (
-    "en-us",
-    "en",  # British English; "en-gb+variant" silently ignores the variant (espeak-ng 1.51)
-    "en-gb-scotland",
-    "en-gb-x-rp",
-    "en-029",
-    "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd",
-    "en-us-nyc",
-)
+KLATT_VARIANTS: tuple[int, ...] = (1, 2, 3, 4, 5)
 MAX_VARIANTS_PER_COPY = 200  # well under espeak-ng's 349-voice listing limit
-_DATA_FILES = ("en_dict", "phontab", "phonindex", "phondata", "intonations")
+_DATA_FILES = ("phontab", "phonindex", "phondata", "intonations")
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,8 +94,8 @@ def variant_text(name: str, params: dict) -> str:
 
     ``params`` keys: pitch (base, range), formants (list of [freq%, strength%,
     width%] for formants 0-8), flutter, roughness, voicing, consonants (2 ints),
-    tone (pairs of Hz, amplitude), and optional breath / breathw (8 ints each)
-    and echo (delay ms, amplitude).
+    tone (pairs of Hz, amplitude), and optional breath / breathw (8 ints each),
+    echo (delay ms, amplitude) and klatt (1-6: Klatt synthesiser's glottal source).
     """
     lines = ["language variant", f"name {name}", f"pitch {params['pitch'][0]} {params['pitch'][1]}"]
     for i, (freq, height, width) in enumerate(params["formants"]):
@@ -115,14 +112,26 @@ def variant_text(name: str, params: dict) -> str:
         lines.append("breathw " + " ".join(str(v) for v in params["breathw"]))
     if params.get("echo"):
         lines.append(f"echo {params['echo'][0]} {params['echo'][1]}")
+    if params.get("klatt"):
+        lines.append(f"klatt {int(params['klatt'])}")
     return "\n".join(lines) + "\n"
 
 
-def build_data_copy(dest: Path, variants: dict[str, str]) -> Path:
-    """Create ``dest/espeak-ng-data`` with English data and ONLY ``variants``.
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        dst.symlink_to(src)
+    except OSError:
+        shutil.copyfile(src, dst)
 
-    ``variants`` maps variant name -> file text. Returns ``dest`` (the value
-    for ``--path``). Refuses more than MAX_VARIANTS_PER_COPY variants.
+
+def build_data_copy(dest: Path, variants: dict[str, str], lang_files: Iterable[str]) -> Path:
+    """Create ``dest/espeak-ng-data`` with the phoneme data, all dictionaries, ONLY
+    the language files ``lang_files`` (paths under ``lang/``, e.g. ``roa/fr``) and
+    ONLY ``variants`` (name -> file text).
+
+    Returns ``dest`` (the value for ``--path``). Refuses more than
+    MAX_VARIANTS_PER_COPY variants and language files espeak-ng lacks.
+    Read-only data is linked, not copied, where the file system allows.
     """
     if len(variants) > MAX_VARIANTS_PER_COPY:
         raise ValueError(
@@ -131,12 +140,17 @@ def build_data_copy(dest: Path, variants: dict[str, str]) -> Path:
         )
     src = system_data_dir()
     data = Path(dest) / "espeak-ng-data"
-    (data / "lang" / "gmw").mkdir(parents=True, exist_ok=True)
     (data / "voices" / "!v").mkdir(parents=True, exist_ok=True)
     for name in _DATA_FILES:
         shutil.copyfile(src / name, data / name)
-    for accent_file in sorted((src / "lang" / "gmw").glob("en*")):
-        shutil.copyfile(accent_file, data / "lang" / "gmw" / accent_file.name)
+    for dictionary in sorted(src.glob("*_dict")):
+        _link_or_copy(dictionary, data / dictionary.name)
+    for rel in sorted(set(lang_files)):
+        source = src / "lang" / rel
+        if not source.is_file():
+            raise SpeakerTfError(f"espeak-ng language file {str(source)!r} is missing (espeak-ng too old?)")
+        (data / "lang" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, data / "lang" / rel)
     for name, text in variants.items():
         (data / "voices" / "!v" / name).write_text(text, encoding="ascii")
     return Path(dest)
@@ -147,7 +161,7 @@ def synthesize(
 ) -> tuple[np.ndarray, int]:
     """Speak ``text`` with espeak-ng; returns (int16 samples, sample rate).
 
-    ``voice`` is ``accent+variant``; ``data_path`` the folder holding the
+    ``voice`` is ``language+variant``; ``data_path`` the folder holding the
     private ``espeak-ng-data`` (None: the system data). Any message on stderr
     is treated as a failure: espeak-ng reports voice problems only there.
     """

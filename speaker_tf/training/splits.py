@@ -37,8 +37,12 @@ class RunData:
 
 def default_corpus_dir(config: DataConfig) -> Path:
     """Where the embedded corpus is generated: $SPEAKER_TF_DATA or ./data."""
+    from speaker_tf.data.synth import GENERATOR_VERSION
+
     base = Path(os.environ.get("SPEAKER_TF_DATA", "data"))
-    return base / f"synth_{config.synth_speakers}x{config.synth_utterances}_seed{config.synth_seed}"
+    # The generator version is part of the name: a corpus of an older generator is kept, not refused.
+    name = f"synth_v{GENERATOR_VERSION}_{config.synth_speakers}x{config.synth_utterances}"
+    return base / f"{name}_seed{config.synth_seed}"
 
 
 def resolve_corpus_root(config: DataConfig) -> Path:
