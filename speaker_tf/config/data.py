@@ -58,12 +58,12 @@ class RobustConfig:
     speed_factors: tuple[float, ...] = (1.0, 0.9, 1.1)
     # Reverberation: convolution with a room impulse response (RIR), in [0, 1].
     p_reverb: float = 0.4
-    rir_folder: str | None = None  # real RIRs (e.g. RIRS_NOISES/simulated_rirs or real_rirs_...); None = simulate
+    rir_folder: str | None = None  # a folder of RIRs (e.g. RIRS_NOISES); None = simulated rooms
     rooms: int = 200  # simulated rooms (image-source method, pyroomacoustics) when rir_folder is None
     room_seed: int = 0  # the simulated bank is a function of this seed (and the fields below)
     rt60_min: float = 0.15  # seconds, simulated rooms' reverberation time range
     rt60_max: float = 0.8
-    rir_seconds: float = 0.5  # RIRs truncated to this length
+    rir_seconds: float = 0.5  # RIRs cut to this length (> 0)
     max_rirs: int = 1000  # at most this many RIRs loaded from rir_folder (a seeded subset)
     rir_cache: str | None = None  # folder of the simulated bank; None = $SPEAKER_TF_DATA or ./data
     # Additive noise, in [0, 1]; the kind is drawn with these relative weights (>= 0).
@@ -77,25 +77,25 @@ class RobustConfig:
     snr_max: float = 15.0
     babble_snr_min: float = 13.0  # dB (Kaldi MUSAN babble: 13-20)
     babble_snr_max: float = 20.0
-    babble_min: int = 3  # other utterances in a babble (>= 1)
+    babble_min: int = 3  # other speakers' utterances in a babble, U{babble_min..babble_max}, >= 1
     babble_max: int = 7
     noise_folder: str | None = None  # noise recordings (e.g. musan/noise); None = no folder noise
-    max_noise_files: int = 200  # at most this many noise files loaded (a seeded subset)
-    noise_seconds: float = 10.0  # each noise file's first seconds kept in memory
-    # Channel: one zero-phase-free FFT filter per crop, parts in [0, 1].
+    max_noise_files: int = 200  # at most this many noise files loaded (a seeded subset, room_seed)
+    noise_seconds: float = 10.0  # each noise file's first seconds kept in memory (> 0)
+    # Channel: band limit, EQ and tilt drawn independently (probabilities in [0, 1]), one filter.
     p_band: float = 0.3  # band limit: low cut ~ U[low_cut_min, low_cut_max] Hz, high cut ~ U[high_cut_*]
     low_cut_min: float = 0.0
-    low_cut_max: float = 400.0
+    low_cut_max: float = 400.0  # < high_cut_min
     high_cut_min: float = 2500.0
     high_cut_max: float = 7500.0  # < sample_rate / 2
-    p_eq: float = 0.3  # eq_bands peaking biquads, gain U[-eq_gain_db, eq_gain_db], Q log-U[eq_q_min, eq_q_max]
+    p_eq: float = 0.3  # eq_bands peaking biquads: gain U[-eq_gain_db, eq_gain_db], Q log-U[eq_q_*]
     eq_bands: int = 3
     eq_gain_db: float = 10.0
     eq_q_min: float = 0.5
     eq_q_max: float = 4.0
     p_tilt: float = 0.3  # spectral tilt U[-tilt_db, tilt_db] dB per octave around 1 kHz
     tilt_db: float = 3.0
-    p_telephone: float = 0.2  # 300-3400 Hz band, down to 8 kHz and back
+    p_telephone: float = 0.2  # 300-3400 Hz band, down to 8 kHz, G.711 there, and back
     p_codec: float = 0.2  # 8-bit G.711 companding: mu-law or A-law (half each)
 
 

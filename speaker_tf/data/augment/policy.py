@@ -216,6 +216,9 @@ def _codec(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.cond(uniform(seed) < 0.5, lambda: channel.mu_law(x), lambda: channel.a_law(x))
 
 
+# Pure graph code (tf.cond / tf.case, no Python control flow on tensors): autograph
+# would only spend seconds re-writing it when tf.data traces the pipeline.
+@tf.autograph.experimental.do_not_convert
 def robust_augment(
     x: tf.Tensor, seed: tf.Tensor, config: RobustConfig, sources: Sources, sample_rate: int
 ) -> tf.Tensor:
