@@ -79,6 +79,7 @@ class RobustConfig:
     babble_snr_max: float = 20.0
     babble_min: int = 3  # other speakers' utterances in a babble, U{babble_min..babble_max}, >= 1
     babble_max: int = 7
+    babble_files: int = 500  # training files decoded once for babble without data.cache (all with it)
     noise_folder: str | None = None  # noise recordings (e.g. musan/noise); None = no folder noise
     max_noise_files: int = 200  # at most this many noise files loaded (a seeded subset, room_seed)
     noise_seconds: float = 10.0  # each noise file's first seconds kept in memory (> 0)

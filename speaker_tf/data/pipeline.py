@@ -35,8 +35,8 @@ Choices (documented here once):
   factor) pairs, labelled label + factor_index * (max label + 1)
   (`train_classes` gives the head's size); each crop is cut long enough for
   its factor (round(crop x factor) samples) and resampled to the crop.
-  Babble noise draws whole crops of other speakers' files: with
-  `config.cache` off each costs a file decode.
+  Babble noise mixes crops of other speakers' files: all files with
+  `config.cache`, else `robust.babble_files` of them decoded once.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ import tensorflow as tf
 
 from speaker_tf.config.data import AugmentConfig, DataConfig
 from speaker_tf.data.augment import augment, build_sources, robust_augment, speed_factors
+from speaker_tf.data.augment.noise import BabblePool, babble_subset
 from speaker_tf.data.augment.speed import change_speed, input_length
 from speaker_tf.errors import ConfigError
 
@@ -320,17 +321,17 @@ def train_dataset(
             peak = tf.reduce_max(tf.abs(raw))
             return tf.math.divide_no_nan(crop_or_pad(raw, window, seed), peak)
 
-    def other_crop(seed: tf.Tensor, own: tf.Tensor) -> tf.Tensor:
-        """A crop of a random file of a random speaker other than row `own` (babble)."""
-        fold = tf.random.experimental.stateless_fold_in
-        row = tf.random.stateless_uniform([], fold(seed, 0), 0, n_speakers - 1, dtype=tf.int32)
-        row += tf.cast(row >= own, tf.int32)
-        column = tf.random.stateless_uniform([], fold(seed, 1), 0, counts_t[row], dtype=tf.int32)
-        return load_crop(table_t[row, column], fold(seed, 2))[:crop]
-
-    sources = None
+    sources, pool = None, None
     if config.robust.enabled:
-        sources = build_sources(config.robust, config.sample_rate, other=other_crop)
+        robust = config.robust
+        sources = build_sources(robust, config.sample_rate)  # validates the section first
+        if robust.p_noise > 0 and robust.babble_weight > 0:  # babble: other speakers' utterances
+            rows = np.searchsorted(speakers, label_arr)
+            if config.cache:
+                pool = BabblePool(flat, offsets, peaks, rows)
+            else:
+                subset = babble_subset(rows, robust.babble_files, seed)
+                pool = BabblePool(*_decode_all([paths[i] for i in subset], config.sample_rate), rows[subset])
 
     def speed(x: tf.Tensor, factor_index: tf.Tensor) -> tf.Tensor:
         def branch(f: float):
@@ -348,7 +349,7 @@ def train_dataset(
         if len(factors) > 1:
             x = speed(x, factor_index)
         if sources is not None:
-            own = replace(sources, other=(lambda s: other_crop(s, row)) if sources.other else None)
+            own = replace(sources, other=(lambda s: pool.draw(s, row, crop)) if pool else None)
             x = robust_augment(
                 x, tf.random.experimental.stateless_fold_in(e, 2), config.robust, own, config.sample_rate
             )

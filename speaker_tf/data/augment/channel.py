@@ -1,9 +1,10 @@
 """Channel and codec: band limiting, peaking EQ, spectral tilt, telephone band, G.711 companding.
 
 Filters are frequency responses H(f) on the FFT grid of a zero-padded crop
-(`apply_response`: the FFT length is >= 2n, so the product is the linear,
+(`apply_response`: the FFT length is >= 1.5 n, so the product is the linear,
 not circular, convolution of the crop with H's impulse response, cut back to
-n samples). Band limits and tilt are zero-phase magnitudes; the EQ is the
+n samples, as long as that response dies out within n / 2 samples either
+side: 0.5 s for 1 s crops). Band limits and tilt are zero-phase magnitudes; the EQ is the
 complex response of a causal biquad, so the result equals running the biquad
 over the crop (up to the part of its impulse response longer than the pad).
 
@@ -57,7 +58,7 @@ def apply_response(x: tf.Tensor, response: Response, sample_rate: int) -> tf.Ten
     """x filtered by H = response(frequencies of the rfft bins), same length as x."""
     x = tf.convert_to_tensor(x, tf.float32)
     n = tf.shape(x)[0]
-    n_fft = fft_length(2 * n)
+    n_fft = fft_length(n + n // 2)
     spectrum = tf.signal.rfft(x, n_fft[None]) * response(frequencies(n_fft, sample_rate))
     return tf.reshape(tf.signal.irfft(spectrum, n_fft[None])[:n], tf.shape(x))
 

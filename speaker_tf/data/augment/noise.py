@@ -22,20 +22,35 @@ import numpy as np
 import tensorflow as tf
 
 from speaker_tf.config.data import RobustConfig
+from speaker_tf.data.augment.datapp import _white_noise
 from speaker_tf.data.augment.folders import read_audio
 from speaker_tf.data.augment.ops import fold, scale_to_snr
 
-__all__ = ["NoiseBank", "add_at_snr", "babble", "colored_noise", "load_noise_bank", "noise_segment"]
+__all__ = [
+    "BabblePool",
+    "NoiseBank",
+    "add_at_snr",
+    "babble",
+    "babble_subset",
+    "colored_noise",
+    "load_noise_bank",
+    "noise_segment",
+]
 
 
 def colored_noise(n: tf.Tensor | int, slope: tf.Tensor | float, seed: tf.Tensor) -> tf.Tensor:
-    """n samples of zero-mean noise with power spectrum ~ f ** -slope, unit power."""
+    """n samples of zero-mean Gaussian noise with power spectrum ~ f ** -slope, unit power.
+
+    Drawn in the frequency domain: independent complex Gaussian bins (the
+    spectrum of white noise) scaled by f ** (-slope / 2), DC removed.
+    """
     n = tf.cast(n, tf.int32)
-    white = tf.random.stateless_normal(n[None], seed, dtype=tf.float32)
-    bins = tf.cast(tf.range(n // 2 + 1), tf.float32)
-    shape = tf.where(bins > 0, tf.pow(tf.maximum(bins, 1.0), -tf.cast(slope, tf.float32) / 2.0), 0.0)
-    y = tf.signal.irfft(tf.signal.rfft(white, n[None]) * tf.complex(shape, 0.0), n[None])
-    return y * tf.math.rsqrt(tf.maximum(tf.reduce_mean(tf.square(y)), 1e-20))
+    bins = n // 2 + 1
+    parts = tf.reshape(_white_noise(2 * bins, seed), [2, bins])
+    shape = tf.cast(tf.range(bins), tf.float32)
+    shape = tf.where(shape > 0, tf.pow(tf.maximum(shape, 1.0), -tf.cast(slope, tf.float32) / 2.0), 0.0)
+    y = tf.signal.irfft(tf.complex(parts[0] * shape, parts[1] * shape), n[None])
+    return y * tf.math.rsqrt(tf.maximum(tf.reduce_mean(tf.square(y)), 1e-30))
 
 
 def add_at_snr(x: tf.Tensor, noise: tf.Tensor, snr_db: tf.Tensor | float) -> tf.Tensor:
@@ -86,3 +101,37 @@ def noise_segment(bank: NoiseBank, n: int, seed: tf.Tensor) -> tf.Tensor:
     offset = tf.random.stateless_uniform([], fold(seed, 1), 0, length, dtype=tf.int32)
     positions = tf.cast((offset + tf.range(n)) % length, tf.int64)
     return tf.gather(bank.samples, start + positions)
+
+
+def babble_subset(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Indices of at most `limit` files, taken round-robin over speakers (rows) in a seeded order,
+    so that every speaker has other speakers' files in the pool."""
+    rng = np.random.default_rng(seed)
+    per_row = [rng.permutation(np.flatnonzero(rows == r)) for r in np.unique(rows)]
+    order = [files[i] for i in range(max(map(len, per_row))) for files in per_row if i < len(files)]
+    return np.sort(np.array(order[:limit], dtype=np.int64))
+
+
+class BabblePool:
+    """Training utterances babble is made of: int16 samples, offsets [N + 1], peaks [N], rows [N]."""
+
+    def __init__(self, samples: tf.Tensor, offsets: tf.Tensor, peaks: tf.Tensor, rows: np.ndarray):
+        if len(np.unique(rows)) < 2:
+            raise ValueError("a babble pool needs utterances of at least two speakers")
+        self.samples, self.offsets, self.peaks = samples, offsets, peaks
+        self.rows = tf.constant(np.asarray(rows, np.int32))
+
+    def draw(self, seed: tf.Tensor, own: tf.Tensor, n: int) -> tf.Tensor:
+        """n samples (a random window, zero-padded) of a random pool file of a speaker other than
+        row `own`, divided by the file's peak."""
+        others = tf.where(tf.not_equal(self.rows, own))[:, 0]
+        pick = tf.random.stateless_uniform([], fold(seed, 0), 0, tf.shape(others)[0], dtype=tf.int32)
+        index = others[pick]
+        start = self.offsets[index]
+        length = self.offsets[index + 1] - start
+        offset = tf.random.stateless_uniform(
+            [], fold(seed, 1), 0, tf.maximum(length - n, 0) + 1, dtype=tf.int64
+        )
+        window = tf.cast(self.samples[start + offset : start + tf.minimum(offset + n, length)], tf.float32)
+        window = tf.pad(window, [[0, n - tf.shape(window)[0]]])
+        return tf.math.divide_no_nan(tf.ensure_shape(window, [n]), self.peaks[index])

@@ -41,9 +41,10 @@ def log_uniform(seed: tf.Tensor, low: float, high: float) -> tf.Tensor:
 
 
 def fft_length(n: tf.Tensor | int) -> tf.Tensor:
-    """Smallest power of two >= n (n >= 1), as int32: fast FFT sizes for any signal length."""
-    n = tf.cast(n, tf.float32)
-    return tf.cast(2.0 ** tf.math.ceil(tf.math.log(tf.maximum(n, 1.0)) / math.log(2.0)), tf.int32)
+    """Smallest length >= n of the form 2^k, 3 x 2^k or 5 x 2^k (fast FFT sizes), as int32."""
+    n = tf.maximum(tf.cast(n, tf.float32), 1.0)
+    sizes = [m * 2.0 ** tf.math.ceil(tf.math.log(tf.maximum(n / m, 1.0)) / math.log(2.0)) for m in (1, 3, 5)]
+    return tf.cast(tf.reduce_min(tf.stack(sizes)), tf.int32)
 
 
 def frequencies(n_fft: tf.Tensor | int, sample_rate: int) -> tf.Tensor:

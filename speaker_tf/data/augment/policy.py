@@ -72,7 +72,7 @@ def check_config(config: RobustConfig, sample_rate: int) -> None:
     for name in ("colored_weight", "babble_weight", "folder_weight", "eq_gain_db", "tilt_db"):
         if getattr(config, name) < 0:
             raise ConfigError(f"data.robust.{name} must be >= 0, got {getattr(config, name)!r}")
-    for name in ("rooms", "max_rirs", "max_noise_files", "babble_min"):
+    for name in ("rooms", "max_rirs", "max_noise_files", "babble_min", "babble_files"):
         if getattr(config, name) < 1:
             raise ConfigError(f"data.robust.{name} must be >= 1, got {getattr(config, name)!r}")
     _check_range("noise_slope", config.noise_slope_min, config.noise_slope_max)
@@ -99,9 +99,12 @@ def check_config(config: RobustConfig, sample_rate: int) -> None:
 
 
 def build_sources(
-    config: RobustConfig, sample_rate: int, other: Callable[[tf.Tensor], tf.Tensor] | None
+    config: RobustConfig, sample_rate: int, other: Callable[[tf.Tensor], tf.Tensor] | None = None
 ) -> Sources:
-    """Load (or simulate and cache) the banks the enabled stages need; validates the config first."""
+    """Load (or simulate and cache) the banks the enabled stages need; validates the config first.
+
+    `other` draws babble's crops (the pipeline sets it per example, see BabblePool).
+    """
     check_config(config, sample_rate)
     rirs = None
     if config.p_reverb > 0:
