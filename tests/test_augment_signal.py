@@ -244,6 +244,16 @@ def test_peaking_eq_is_the_cookbook_biquad(f0, gain_db, q):
     assert 20 * np.log10(np.abs(h0)) == pytest.approx(gain_db, abs=1e-3)
 
 
+def test_eq_bands_in_series_are_the_cascade():
+    x = np.random.default_rng(4).standard_normal(4000).astype(np.float32)
+    f0, gain, q = [300.0, 2000.0, 6000.0], [6.0, -8.0, 4.0], [0.7, 2.0, 1.5]
+    y = channel.apply_response(x, lambda f: channel.peaking_response(f, SR, f0, gain, q), SR).numpy()
+    expected = x.astype(np.float64)
+    for band in zip(f0, gain, q, strict=True):
+        expected = sps.lfilter(*_cookbook_peaking(*band), expected)
+    np.testing.assert_allclose(y, expected, atol=2e-3)
+
+
 def test_tilt_gain_per_octave():
     n, slope = 16000, 2.5
     x = _sine(500.0, n) + _sine(2000.0, n)

@@ -82,21 +82,23 @@ def peaking_response(
     gain_db: tf.Tensor | float,
     q: tf.Tensor | float,
 ) -> tf.Tensor:
-    """Complex response of the cookbook peaking biquad (gain_db at f0, quality q) at `freqs` Hz."""
-    a = tf.pow(10.0, tf.cast(gain_db, tf.float32) / 40.0)
-    w0 = 2.0 * math.pi * tf.cast(f0, tf.float32) / sample_rate
-    alpha = tf.sin(w0) / (2.0 * tf.cast(q, tf.float32))
-    cos_w0 = tf.cos(w0)
-    w = 2.0 * math.pi * tf.cast(freqs, tf.float32) / sample_rate
-    z1 = tf.complex(tf.cos(w), -tf.sin(w))  # e^{-jw}
-    z2 = z1 * z1
+    """Complex response at `freqs` Hz of cookbook peaking biquads (gain_db at f0, quality q).
 
-    def poly(c0: tf.Tensor, c1: tf.Tensor, c2: tf.Tensor) -> tf.Tensor:
-        return tf.complex(c0, 0.0) + tf.complex(c1, 0.0) * z1 + tf.complex(c2, 0.0) * z2
+    f0, gain_db and q are scalars or [B] vectors of B bands in series: the
+    result is the product of their responses.
+    """
+    a = tf.pow(10.0, tf.reshape(tf.cast(gain_db, tf.float32), [-1, 1]) / 40.0)
+    w0 = 2.0 * math.pi * tf.reshape(tf.cast(f0, tf.float32), [-1, 1]) / sample_rate
+    alpha = tf.sin(w0) / (2.0 * tf.reshape(tf.cast(q, tf.float32), [-1, 1]))
+    c1 = -2.0 * tf.cos(w0)  # the z^-1 coefficient of both polynomials
+    w = 2.0 * math.pi * tf.cast(freqs, tf.float32)[None, :] / sample_rate
+    cos1, sin1, cos2, sin2 = tf.cos(w), tf.sin(w), tf.cos(2.0 * w), tf.sin(2.0 * w)
 
-    return poly(1.0 + alpha * a, -2.0 * cos_w0, 1.0 - alpha * a) / poly(
-        1.0 + alpha / a, -2.0 * cos_w0, 1.0 - alpha / a
-    )
+    def poly(c0: tf.Tensor, c2: tf.Tensor) -> tf.Tensor:  # c0 + c1 e^{-jw} + c2 e^{-2jw}
+        return tf.complex(c0 + c1 * cos1 + c2 * cos2, -(c1 * sin1 + c2 * sin2))
+
+    ratio = poly(1.0 + alpha * a, 1.0 - alpha * a) / poly(1.0 + alpha / a, 1.0 - alpha / a)
+    return tf.reduce_prod(ratio, axis=0)
 
 
 def tilt_response(freqs: tf.Tensor, db_per_octave: tf.Tensor | float) -> tf.Tensor:

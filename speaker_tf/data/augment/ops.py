@@ -35,9 +35,9 @@ def uniform(seed: tf.Tensor, low: float | tf.Tensor = 0.0, high: float | tf.Tens
     return low + (tf.cast(high, tf.float32) - low) * u
 
 
-def log_uniform(seed: tf.Tensor, low: float, high: float) -> tf.Tensor:
-    """A scalar whose logarithm is uniform on [log low, log high) (low, high > 0)."""
-    return tf.exp(uniform(seed, math.log(low), math.log(high)))
+def log_uniform(seed: tf.Tensor, low: float, high: float, shape: tuple[int, ...] = ()) -> tf.Tensor:
+    """float32 values whose logarithm is uniform on [log low, log high) (low, high > 0)."""
+    return tf.exp(tf.random.stateless_uniform(shape, seed, math.log(low), math.log(high), dtype=tf.float32))
 
 
 def fft_length(n: tf.Tensor | int) -> tf.Tensor:

@@ -181,19 +181,13 @@ def _channel(x: tf.Tensor, seed: tf.Tensor, config: RobustConfig, sample_rate: i
         parts.append((uniform(fold(s, 0)) < config.p_band, lambda f: channel.band_response(f, low, high)))
     if config.p_eq > 0 and config.eq_bands > 0:
         s = fold(seed, _EQ)
-        bands = []
-        for i in range(config.eq_bands):
-            b = fold(s, i + 1)
-            f0 = log_uniform(fold(b, 0), EQ_FREQUENCY[0], EQ_FREQUENCY[1] * sample_rate)
-            gain = uniform(fold(b, 1), -config.eq_gain_db, config.eq_gain_db)
-            q = log_uniform(fold(b, 2), config.eq_q_min, config.eq_q_max)
-            bands.append((f0, gain, q))
+        bands = (config.eq_bands,)
+        f0 = log_uniform(fold(s, 1), EQ_FREQUENCY[0], EQ_FREQUENCY[1] * sample_rate, bands)
+        gain = tf.random.stateless_uniform(bands, fold(s, 2), -config.eq_gain_db, config.eq_gain_db)
+        q = log_uniform(fold(s, 3), config.eq_q_min, config.eq_q_max, bands)
 
         def eq(f: tf.Tensor) -> tf.Tensor:
-            response = tf.ones_like(f, tf.complex64)
-            for f0, gain, q in bands:
-                response *= channel.peaking_response(f, sample_rate, f0, gain, q)
-            return response
+            return channel.peaking_response(f, sample_rate, f0, gain, q)
 
         parts.append((uniform(fold(s, 0)) < config.p_eq, eq))
     if config.p_tilt > 0:
