@@ -80,6 +80,11 @@ def test_speed_perturbation_makes_new_speakers(tones):
             assert np.max(np.abs(row)) <= 1.05
             seen[index] += 1
     assert set(seen) == {0, 1, 2}
+    # One factor only: labels unchanged, every crop at that speed.
+    for x, y in _batches(train_dataset(paths, labels, _cfg(speed_factors=(1.1,)), seed=3), 2):
+        assert y.max() < 6
+        for row, speaker in zip(x, y, strict=True):
+            assert _peak_hz(row) == pytest.approx(TONES[speaker] * 1.1, abs=2 * SR / CROP)
     with pytest.raises(ValueError, match="needs labels >= 0"):
         train_dataset(paths, [label - 1 for label in labels], cfg, seed=0)
 

@@ -346,7 +346,7 @@ def train_dataset(
     ) -> tuple[tf.Tensor, tf.Tensor]:
         e = tf.random.experimental.stateless_fold_in(element_seed, element)
         x = load_crop(index, tf.random.experimental.stateless_fold_in(e, 0))
-        if len(factors) > 1:
+        if factors != (1.0,):
             x = speed(x, factor_index)
         if sources is not None:
             own = replace(sources, other=(lambda s: pool.draw(s, row, crop)) if pool else None)

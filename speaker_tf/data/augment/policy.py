@@ -7,8 +7,9 @@ travelling from a talker to a recording:
 1. reverberation (p_reverb): a uniformly drawn RIR of the bank;
 2. additive noise (p_noise): coloured, babble or folder noise, the kind drawn
    with the relative weights of the kinds available, at an SNR drawn
-   uniformly from that kind's range; then, if the peak exceeds 1, the crop is
-   scaled to peak 1 (so later codecs do not clip what DataPP never clipped);
+   uniformly from that kind's range; then a crop whose peak now exceeds 1 is
+   scaled to peak 1, the range of the peak-normalised input (so the codecs'
+   clipping at +-1 does not distort reverberant or noisy crops);
 3. channel: band limit (p_band), peaking EQ (p_eq), tilt (p_tilt), drawn
    independently and applied as one filter;
 4. telephone band with G.711 at 8 kHz (p_telephone);
