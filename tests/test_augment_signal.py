@@ -18,7 +18,7 @@ from scipy import signal as sps
 
 from speaker_tf.config.data import RobustConfig
 from speaker_tf.data.augment import channel, noise, reverb
-from speaker_tf.data.augment.ops import resample, scale_to_snr
+from speaker_tf.data.augment.ops import fft_length, resample, scale_to_snr
 from speaker_tf.data.augment.speed import change_speed
 from speaker_tf.errors import CorpusError
 
@@ -64,6 +64,12 @@ def test_resample_removes_what_the_new_rate_cannot_hold():
     # Down to 8 kHz and back: a 1 kHz tone survives exactly (periodic), length restored.
     tone = _sine(1000.0, 1600)
     np.testing.assert_allclose(resample(resample(tone, 800), 1600).numpy(), tone, atol=1e-4)
+
+
+def test_fft_length_is_the_smallest_fast_size_not_below_n():
+    fast = sorted({m * 2**k for m in (1, 3, 5) for k in range(23)})
+    for n in [1, 2, 7, 1000, 16000, 16384, 16385, 23999, 24577, 2**20 + 1, 3 * 2**19 + 1]:
+        assert int(fft_length(n)) == min(f for f in fast if f >= n), n
 
 
 # ---------------------------------------------------------------- reverberation

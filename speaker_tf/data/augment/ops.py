@@ -42,9 +42,12 @@ def log_uniform(seed: tf.Tensor, low: float, high: float, shape: tuple[int, ...]
 
 def fft_length(n: tf.Tensor | int) -> tf.Tensor:
     """Smallest length >= n of the form 2^k, 3 x 2^k or 5 x 2^k (fast FFT sizes), as int32."""
-    n = tf.maximum(tf.cast(n, tf.float32), 1.0)
-    sizes = [m * 2.0 ** tf.math.ceil(tf.math.log(tf.maximum(n / m, 1.0)) / math.log(2.0)) for m in (1, 3, 5)]
-    return tf.cast(tf.reduce_min(tf.stack(sizes)), tf.int32)
+    n = tf.maximum(tf.cast(n, tf.float64), 1.0)
+    sizes = tf.stack(
+        [m * 2.0 ** tf.math.ceil(tf.math.log(tf.maximum(n / m, 1.0)) / math.log(2.0)) for m in (1, 3, 5)]
+    )
+    sizes = tf.where(sizes < n, 2.0 * sizes, sizes)  # a logarithm rounded down
+    return tf.cast(tf.reduce_min(sizes), tf.int32)
 
 
 def frequencies(n_fft: tf.Tensor | int, sample_rate: int) -> tf.Tensor:
