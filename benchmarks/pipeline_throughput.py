@@ -1,6 +1,6 @@
 """Throughput of the training input pipeline (examples/s), DataPP off and on.
 
-    python benchmarks/pipeline_throughput.py [--data DIR] [--cache] [--train-step]
+    python benchmarks/pipeline_throughput.py [--data DIR] [--cache] [--train-step] [--robust]
 
 Without --data it writes a few hundred 2-8 s 16 kHz int16 WAV files into a
 temporary folder (40 speakers x 8 files by default). With --data, every *.wav
@@ -8,6 +8,11 @@ under DIR is used, its speaker being its parent folder's name. Batches are
 P x K = 18 x 4 = 72 crops of 1.0 s (the DataConfig defaults). Each figure is
 the median over --windows measured windows of --steps batches, after --warmup
 batches; min and max are printed too, since a shared machine is noisy.
+
+--robust adds two rows for the recipes' augmentation (`data.robust`): its
+defaults (speed 0.9 / 1.0 / 1.1, every stage with its default probability,
+200 simulated rooms cached under $SPEAKER_TF_DATA or ./data), and every
+stage at probability 1 (the worst case), both with DataPP on.
 
 --train-step also times one training step (forward + backward + Nadam update)
 of the encoder of --experiment (default exp_122) under --profile (full: the
@@ -135,12 +140,13 @@ def main() -> int:
         default="full",
         help="profile of the timed model: full (the note's model) or cpu (default run)",
     )
+    parser.add_argument("--robust", action="store_true", help="also time data.robust (defaults; all on)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     import tensorflow as tf
 
-    from speaker_tf.config.data import AugmentConfig, DataConfig
+    from speaker_tf.config.data import AugmentConfig, DataConfig, RobustConfig
     from speaker_tf.data.pipeline import train_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,8 +159,17 @@ def main() -> int:
             f"CPU threads visible: {len(os.sched_getaffinity(0))}"
         )
         results = {}
-        for name, enabled in (("DataPP off", False), ("DataPP on ", True)):
-            config = DataConfig(cache=args.cache, augment=AugmentConfig(enabled=enabled))
+        rows = [("DataPP off", False, RobustConfig()), ("DataPP on ", True, RobustConfig())]
+        if args.robust:
+            every = {
+                k: 1.0 for k in ("p_reverb", "p_noise", "p_band", "p_eq", "p_tilt", "p_telephone", "p_codec")
+            }
+            rows += [
+                ("DataPP + robust defaults", True, RobustConfig(enabled=True)),
+                ("DataPP + robust all p=1", True, RobustConfig(enabled=True, **every)),
+            ]
+        for name, enabled, robust in rows:
+            config = DataConfig(cache=args.cache, augment=AugmentConfig(enabled=enabled), robust=robust)
             batch = config.speakers_per_batch * config.utterances_per_speaker
             ds = train_dataset(paths, labels, config, seed=args.seed)
             rates = measure(iter(ds), batch, args.warmup, args.windows, args.steps)

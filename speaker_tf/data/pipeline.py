@@ -29,17 +29,28 @@ Choices (documented here once):
   plus each file's peak), decoded once when the dataset is built; crops and
   augmentation are still drawn per step. It is meant for corpora that fit in
   RAM (the embedded synthetic corpus, subsets), not the full VoxCeleb2.
+* `config.robust` (the recipes' augmentation, speaker_tf/data/augment/policy.py)
+  runs after the crop and before DataPP. Its speed factors multiply the
+  speakers: the sampler draws P of the n_speakers x n_factors (speaker,
+  factor) pairs, labelled label + factor_index * (max label + 1)
+  (`train_classes` gives the head's size); each crop is cut long enough for
+  its factor (round(crop x factor) samples) and resampled to the crop.
+  Babble noise mixes crops of other speakers' files: all files with
+  `config.cache`, else `robust.babble_files` of them decoded once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import tensorflow as tf
 
 from speaker_tf.config.data import AugmentConfig, DataConfig
-from speaker_tf.data.augment import augment
+from speaker_tf.data.augment import augment, build_sources, robust_augment, speed_factors
+from speaker_tf.data.augment.noise import BabblePool, babble_subset
+from speaker_tf.data.augment.speed import change_speed, input_length
 from speaker_tf.errors import ConfigError
 
 __all__ = [
@@ -48,6 +59,7 @@ __all__ = [
     "eval_dataset",
     "load_waveform",
     "peak_normalize",
+    "train_classes",
     "train_dataset",
 ]
 
@@ -172,6 +184,11 @@ def _check_augment(aug: AugmentConfig) -> None:
         raise ConfigError(f"data.augment.policy must be 'datapp' or 'clean_one_two', got {aug.policy!r}")
 
 
+def train_classes(labels: Sequence[int], config: DataConfig) -> int:
+    """Classes of `train_dataset`'s labels: (max label + 1) x the number of speed factors."""
+    return (int(np.max(labels)) + 1) * len(speed_factors(config.robust))
+
+
 def _speaker_table(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sorted distinct labels [S], file indices per speaker padded with -1 [S, M], counts [S])."""
     speakers, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
@@ -208,8 +225,9 @@ def train_dataset(
 
     P = `config.speakers_per_batch` distinct speakers, K =
     `config.utterances_per_speaker` utterances each, labels grouped; random
-    crops of `config.crop_seconds`; DataPP when `config.augment.enabled`.
-    The same `seed` gives the same batches.
+    crops of `config.crop_seconds`; the recipes' augmentation when
+    `config.robust.enabled` (labels then go up to `train_classes`), DataPP
+    when `config.augment.enabled`. The same `seed` gives the same batches.
     """
     paths = [str(p) for p in paths]
     label_arr = np.asarray(labels)
@@ -241,6 +259,11 @@ def train_dataset(
         )
     if config.augment.enabled:
         _check_augment(config.augment)
+    factors = speed_factors(config.robust)
+    if len(factors) > 1 and label_arr.min() < 0:
+        raise ValueError("speed perturbation (data.robust.speed_factors) needs labels >= 0")
+    label_offset = int(label_arr.max()) + 1  # speed factor i: label + i * label_offset
+    window = max(input_length(crop, f) for f in factors)  # = crop without speed perturbation
 
     batch = p_count * k_count
     n_speakers, max_files = table.shape
@@ -253,8 +276,11 @@ def train_dataset(
 
     def sample_step(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         s = tf.random.experimental.stateless_fold_in(sampler_seed, step)
-        keys = tf.random.stateless_uniform([n_speakers], tf.random.experimental.stateless_fold_in(s, 0))
-        chosen = tf.argsort(keys)[:p_count]  # P distinct speakers
+        keys = tf.random.stateless_uniform(
+            [n_speakers * len(factors)], tf.random.experimental.stateless_fold_in(s, 0)
+        )
+        pairs = tf.argsort(keys)[:p_count]  # P distinct (speaker, speed factor) pairs
+        chosen, factor_index = pairs % n_speakers, pairs // n_speakers
         n_files = tf.gather(counts_t, chosen)  # [P]
         file_keys = tf.random.stateless_uniform(
             [p_count, max_files], tf.random.experimental.stateless_fold_in(s, 1)
@@ -264,9 +290,15 @@ def train_dataset(
         position = tf.range(k_count)[None, :] % n_files[:, None]  # [P, K]
         column = tf.gather(perm, position, batch_dims=1)
         files = tf.gather(tf.gather(table_t, chosen), column, batch_dims=1)
-        batch_labels = tf.repeat(tf.gather(speakers_t, chosen), k_count)
+        batch_labels = tf.repeat(tf.gather(speakers_t, chosen) + factor_index * label_offset, k_count)
         element = step * batch + tf.range(batch, dtype=tf.int64)
-        return tf.reshape(files, [batch]), batch_labels, element
+        return (
+            tf.reshape(files, [batch]),
+            batch_labels,
+            element,
+            tf.repeat(factor_index, k_count),
+            tf.repeat(chosen, k_count),
+        )
 
     # Each example: crop the decoded utterance, then divide the crop by the whole
     # utterance's peak (same values as normalising first, without touching
@@ -277,21 +309,51 @@ def train_dataset(
         def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
             start = offsets[index]
             n = tf.cast(offsets[index + 1] - start, tf.int32)
-            offset = _crop_offset(n, crop, seed)
-            end = start + tf.cast(tf.minimum(offset + crop, n), tf.int64)
-            window = tf.cast(flat[start + tf.cast(offset, tf.int64) : end], tf.float32)
-            return tf.math.divide_no_nan(_pad_to(window, crop), peaks[index])
+            offset = _crop_offset(n, window, seed)
+            end = start + tf.cast(tf.minimum(offset + window, n), tf.int64)
+            samples = tf.cast(flat[start + tf.cast(offset, tf.int64) : end], tf.float32)
+            return tf.math.divide_no_nan(_pad_to(samples, window), peaks[index])
     else:
         paths_t = tf.constant(paths, tf.string)
 
         def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
             raw = decode_wav(paths_t[index], config.sample_rate)
             peak = tf.reduce_max(tf.abs(raw))
-            return tf.math.divide_no_nan(crop_or_pad(raw, crop, seed), peak)
+            return tf.math.divide_no_nan(crop_or_pad(raw, window, seed), peak)
 
-    def make_example(index: tf.Tensor, label: tf.Tensor, element: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    sources, pool = None, None
+    if config.robust.enabled:
+        robust = config.robust
+        sources = build_sources(robust, config.sample_rate)  # validates the section first
+        if robust.p_noise > 0 and robust.babble_weight > 0:  # babble: other speakers' utterances
+            rows = np.searchsorted(speakers, label_arr)
+            if config.cache:
+                pool = BabblePool(flat, offsets, peaks, rows)
+            else:
+                subset = babble_subset(rows, robust.babble_files, seed)
+                pool = BabblePool(*_decode_all([paths[i] for i in subset], config.sample_rate), rows[subset])
+
+    def speed(x: tf.Tensor, factor_index: tf.Tensor) -> tf.Tensor:
+        def branch(f: float):
+            if f == 1.0:
+                return lambda: x[:crop]
+            return lambda: change_speed(x[: input_length(crop, f)], f, crop)
+
+        return tf.ensure_shape(tf.switch_case(factor_index, [branch(f) for f in factors]), [crop])
+
+    def make_example(
+        index: tf.Tensor, label: tf.Tensor, element: tf.Tensor, factor_index: tf.Tensor, row: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         e = tf.random.experimental.stateless_fold_in(element_seed, element)
         x = load_crop(index, tf.random.experimental.stateless_fold_in(e, 0))
+        if factors != (1.0,):
+            x = speed(x, factor_index)
+        if sources is not None:
+            own = replace(sources, other=(lambda s: pool.draw(s, row, crop)) if pool else None)
+            x = robust_augment(
+                x, tf.random.experimental.stateless_fold_in(e, 2), config.robust, own, config.sample_rate
+            )
+            x = tf.ensure_shape(x, [crop])
         if config.augment.enabled:
             x = augment(x, tf.random.experimental.stateless_fold_in(e, 1), config.augment)
             x = tf.ensure_shape(x, [crop])

@@ -39,7 +39,7 @@ def train(
     """The whole job; returns the run directory."""
     import keras
 
-    from speaker_tf.data.pipeline import train_dataset
+    from speaker_tf.data.pipeline import train_classes, train_dataset
     from speaker_tf.models import build_classifier, build_encoder
     from speaker_tf.training import callbacks as run_callbacks
     from speaker_tf.training import evaluate
@@ -63,10 +63,9 @@ def train(
     )
     crop = int(round(config.data.crop_seconds * config.data.sample_rate))
     encoder = build_encoder(config.model, crop)
-    classifier = (
-        build_classifier(encoder, config.model, len(data.speakers)) if needs_head(config) else encoder
-    )
-    model, compile_args = training_model(classifier, config, len(data.speakers))
+    classes = train_classes(data.train_labels, config.data)  # speakers x speed factors
+    classifier = build_classifier(encoder, config.model, classes) if needs_head(config) else encoder
+    model, compile_args = training_model(classifier, config, classes)
     total_steps = config.train.epochs * config.train.steps_per_epoch
     model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
     if experiment.warm_start and not resume:

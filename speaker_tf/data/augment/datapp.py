@@ -1,5 +1,8 @@
 """DataPP: in-graph waveform augmentation of the original code, plus the 003 policy.
 
+The recipes' augmentation (speed, reverberation, noise, channel) lives beside
+it in this package; `policy.py` composes it.
+
 Every function here works on one 1-D float32 waveform and draws its randomness
 from stateless ops (`tf.random.stateless_*`) keyed by an explicit seed tensor of
 shape [2], so the same seed always gives the same augmented sample, inside
@@ -41,6 +44,8 @@ import math
 import tensorflow as tf
 
 from speaker_tf.config.data import AugmentConfig
+from speaker_tf.data.augment.ops import fold as _fold
+from speaker_tf.data.augment.ops import uniform as _uniform
 
 __all__ = [
     "MAX_KERNEL_RADIUS",
@@ -57,14 +62,6 @@ MAX_KERNEL_RADIUS = 64
 
 # Salts that derive independent seeds for each random decision of a sample.
 _SMOOTH, _NOISE, _AMPLITUDE, _POLICY = 1, 2, 3, 4
-
-
-def _fold(seed: tf.Tensor, salt: int | tf.Tensor) -> tf.Tensor:
-    return tf.random.experimental.stateless_fold_in(seed, salt)
-
-
-def _uniform(seed: tf.Tensor) -> tf.Tensor:
-    return tf.random.stateless_uniform([], seed, dtype=tf.float32)
 
 
 def _abs_normal(seed: tf.Tensor, scale: float) -> tf.Tensor:
