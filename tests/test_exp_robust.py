@@ -1,0 +1,72 @@
+"""exp_robust (issue 9): its per-profile settings, and a quick run that learns with its augmentation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from speaker_tf.config.experiment import load_experiment
+from speaker_tf.errors import ConfigError
+from speaker_tf.training.trainer import resolve_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
+    experiment = load_experiment("exp_robust")
+    cpu = resolve_config(experiment, profile="cpu")
+    assert (cpu.data.synth_speakers, cpu.train.epochs) == (520, 20)
+    # the generic cpu profile's own choices still apply where the recipe says nothing
+    assert cpu.optim.schedule == "warmup_cosine" and cpu.data.speakers_per_batch == 16
+    # the recipe's front end survives the profile (it sets n_mels / kind itself, not mean_norm / cepstra)
+    assert (cpu.model.frontend.mean_norm, cpu.model.frontend.cepstra) == (False, 20)
+    full = resolve_config(experiment, profile="full")
+    assert full.data.synth_speakers == experiment.config.data.synth_speakers == 260
+    assert full.train.epochs == experiment.config.train.epochs
+    assert resolve_config(experiment, profile="quick").data.robust.rooms == 8
+    # --set still has the last word
+    assert resolve_config(experiment, ["train.epochs=3"], profile="cpu").train.epochs == 3
+
+
+def test_profile_overrides_are_checked_when_the_experiment_is_defined():
+    parent = load_experiment("exp_122")
+    with pytest.raises(ConfigError, match="train.epoch"):
+        parent.derive("exp_x", "typo", {}, profile_overrides={"cpu": {"train.epoch": 3}})
+    with pytest.raises(ConfigError, match="unknown profile 'gpu'"):
+        parent.derive("exp_x", "bad profile", {}, profile_overrides={"gpu": {"train.epochs": 3}})
+
+
+def test_recipe_keeps_exp_122_and_adds_robustness():
+    robust, flagship = load_experiment("exp_robust").config, load_experiment("exp_122").config
+    assert robust.loss.triplet == flagship.loss.triplet and robust.model.fc.embedding_norm == "l2"
+    assert robust.data.robust.enabled and not flagship.data.robust.enabled
+    assert robust.data.robust.speed_factors[0] == 1.0 and len(robust.data.robust.speed_factors) == 3
+
+
+@pytest.mark.slow
+def test_quick_run_of_exp_robust_learns(tmp_path):
+    env = {
+        "SPEAKER_TF_DATA": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "PYTHONPATH": str(REPO),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.exp_robust", "--profile", "quick", "--out", f"{tmp_path}/runs"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run,) = (tmp_path / "runs" / "exp_robust").iterdir()
+    log = (run / "training_log.csv").read_text().splitlines()
+    header = log[0].split(",")
+    losses = [float(row.split(",")[header.index("loss")]) for row in log[1:]]
+    assert losses[-1] < 0.9 * losses[0], losses
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["eer"] < 0.35, metrics  # chance is 0.5
