@@ -100,3 +100,35 @@ def test_a_state_file_of_another_epoch_is_not_used(tmp_path, capsys):
     assert (point.epoch, point.step, point.state) == (3, 30, None)
     assert "does not describe the backup of epoch 3" in capsys.readouterr().out
     assert restore_point(tmp_path / "nowhere", steps_per_epoch=10) == RestorePoint()
+
+
+def test_the_aam_margin_warm_up_continues_after_a_resume(tmp_path):
+    """The AAM loss counts its own steps in a variable the backup leaves out."""
+    from speaker_tf.losses import AdditiveAngularMarginLoss
+
+    labels = np.arange(32) % 3
+
+    def model_and_loss():
+        keras.utils.set_random_seed(1)
+        inputs = keras.Input((6,))
+        model = keras.Model(inputs, keras.layers.UnitNormalization()(keras.layers.Dense(3)(inputs)))
+        loss = AdditiveAngularMarginLoss(scale=10.0, margin=0.2, warmup_steps=100)
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss)
+        return model, loss
+
+    backup = tmp_path / "backup"
+
+    def fit(model, epochs, extra=()):
+        callbacks = [keras.callbacks.BackupAndRestore(str(backup)), *extra]
+        state = ResumeState(backup, callbacks, restore_point(backup, steps_per_epoch=4))
+        model.fit(
+            X, labels, batch_size=8, epochs=epochs, shuffle=False, verbose=0, callbacks=[*callbacks, state]
+        )
+
+    model, loss = model_and_loss()
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, 3, extra=[_Stop(1)])
+    assert json.loads((backup / STATE_FILE).read_text())["loss_counters"] == [4.0]
+    model, loss = model_and_loss()
+    fit(model, 3)
+    assert float(loss.step.numpy()) == 12.0  # 3 epochs x 4 steps, as without the interruption

@@ -7,7 +7,8 @@ that follow, and this module carries them across a kill:
 * the data stream: `train_dataset` draws batch s from a counter, so the
   trainer starts it at the restored step (`restore_point(...).step`);
 * the random state of the layers (dropout, SpecAugment): Keras `SeedGenerator`
-  states are variables the weights file leaves out;
+  states are variables the weights file leaves out, and so are the step
+  counters losses keep (the AAM margin warm-up);
 * the bookkeeping of callbacks that compare epochs (the best `val_eer` of
   ModelCheckpoint, EarlyStopping's patience, ReduceLROnPlateau's), which
   Keras resets at each `fit`.
@@ -21,11 +22,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
+from keras import tree
 
 from speaker_tf.errors import ConfigError
 from speaker_tf.training.run_dir import METRICS_FILE, RunDir
@@ -87,6 +90,12 @@ def seed_variables(model: keras.Model) -> list[keras.Variable]:
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
+def loss_counters(model: keras.Model) -> list[keras.Variable]:
+    """Step counters that compiled losses keep for themselves (the AAM margin warm-up's `step`)."""
+    losses = model.loss.values() if isinstance(model.loss, Mapping) else tree.flatten(model.loss)
+    return [loss.step for loss in losses if isinstance(getattr(loss, "step", None), keras.Variable)]
+
+
 class ResumeState(keras.callbacks.Callback):
     """Save (at each epoch end) and restore (at the start of fit) what BackupAndRestore leaves out.
 
@@ -119,6 +128,8 @@ class ResumeState(keras.callbacks.Callback):
             raise ConfigError(f"the backup in {str(self.backup)!r} belongs to a different model")
         for variable, (_, value) in zip(variables, state["seeds"], strict=True):
             variable.assign(value)
+        for variable, value in zip(loss_counters(self.model), state["loss_counters"], strict=True):
+            variable.assign(value)
         for index, attributes in state["callbacks"].items():
             for name, value in attributes.items():
                 setattr(self.callbacks[int(index)], name, value)
@@ -133,6 +144,7 @@ class ResumeState(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "pieces": [*self.restored.pieces, self.piece()],
             "seeds": [(v.path, keras.ops.convert_to_numpy(v).tolist()) for v in seed_variables(self.model)],
+            "loss_counters": [float(keras.ops.convert_to_numpy(v)) for v in loss_counters(self.model)],
             "callbacks": self._callback_state(),
         }
         self.backup.mkdir(parents=True, exist_ok=True)
