@@ -159,7 +159,7 @@ def test_killed_and_resumed_run_gives_the_numbers_of_an_uninterrupted_one(
     pieces = metrics["train_pieces"]
     assert pieces[0] == first_piece[0] and [p["steps"] for p in pieces] == [4, 8]
     assert metrics["wall_seconds"] == pytest.approx(sum(p["seconds"] for p in pieces), abs=0.1)
-    assert metrics["examples_per_second"] == pytest.approx(12 * 24 / metrics["wall_seconds"], rel=0.01)
+    assert metrics["examples_per_second"] == pytest.approx(12 * 24 / metrics["wall_seconds"], abs=0.1)
 
 
 @pytest.mark.slow
@@ -250,6 +250,8 @@ def test_tensorboard_scalars_one_name_each_at_the_optimizer_step(quick_run):
     train_, val = _scalar_events(quick_run / "logs/train"), _scalar_events(quick_run / "logs/validation")
     test = _scalar_events(quick_run / "logs/test")
     assert set(val) == {"epoch_eer", "epoch_min_dcf", "epoch_min_dcf_p05", "epoch_triplet_loss"}
+    for series in (*train_.values(), *val.values(), *test.values()):
+        assert len({s for s, _ in series}) == len(series)  # no value written twice
     assert "epoch_triplet_loss" in train_ and "epoch_loss" in train_  # validation loss beside training loss
     epochs = [50, 100, 150, 200]
     for series in (*val.values(), train_["epoch_loss"], train_["epoch_learning_rate"]):

@@ -82,11 +82,11 @@ def train(
     model, compile_args = training_model(classifier, config, len(data.speakers))
     total_steps = config.train.epochs * config.train.steps_per_epoch
     model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
+    restored = restore_point(run.backup, config.train.steps_per_epoch) if resume else RestorePoint()
     source = config.train.warm_start or experiment.warm_start  # --set train.warm_start wins
-    if source and not resume:
+    if source and restored.step == 0:  # (a backup holds the warm-started weights, trained on)
         warm_start(encoder, source, out, record=run.path)
 
-    restored = restore_point(run.backup, config.train.steps_per_epoch) if resume else RestorePoint()
     dataset = train_dataset(
         data.train_paths, data.train_labels, config.data, seed=config.train.seed, start_step=restored.step
     )
