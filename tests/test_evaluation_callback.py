@@ -63,10 +63,13 @@ def test_callback_logs_eer_feeds_checkpoint_and_writes_tensorboard(tmp_path):
 
     events = list((tmp_path / "logs" / "validation").glob("events.out.tfevents.*"))
     assert events
-    tags = set()
+    steps: dict[str, list[int]] = {}
     for event in tf.compat.v1.train.summary_iterator(str(events[0])):
-        tags.update(v.tag for v in event.summary.value)
-    assert {"verification/eer", "verification/min_dcf_p01", "verification/det_curve"} <= tags
+        for value in event.summary.value:
+            steps.setdefault(value.tag, []).append(event.step)
+    # Only the DET image: the scalars reach TensorBoard through the logs (one name each),
+    # at the optimizer step like every other summary: 24 examples / batch 8 = 3 steps an epoch.
+    assert steps == {"det_curve": [3, 6]}
 
 
 def test_callback_with_plain_callable_every_two_epochs():

@@ -82,3 +82,29 @@ def test_unreadable_training_file_is_skipped_and_counted_or_fatal(tiny_corpus, t
     assert "skipped 1 bad files" in capsys.readouterr().out
     with pytest.raises(CorpusError, match="bad file"):
         load_run_data(DataConfig(root=str(root), strict=True), n_trials=10, seed=0)
+
+
+def test_held_out_speakers_are_written_to_the_run_directory(tiny_corpus, tmp_path):
+    """A run on one folder of speakers records which it held out (trials may not use all of them)."""
+    import json
+
+    from speaker_tf.training.splits import SPEAKERS_FILE, write_speakers
+
+    flat = tmp_path / "flat"
+    for split in ("train", "val", "test"):
+        for speaker in (tiny_corpus / split).iterdir():
+            if speaker.is_dir():
+                shutil.copytree(speaker, flat / speaker.name)
+    data = load_run_data(DataConfig(root=str(flat)), n_trials=4, seed=3)
+    run = tmp_path / "run"
+    run.mkdir()
+    assert write_speakers(data, run) == run / SPEAKERS_FILE
+    record = json.loads((run / SPEAKERS_FILE).read_text())
+    val, test = set(record["val"]["speakers"]), set(record["test"]["speakers"])
+    assert record["train"] == data.speakers and len(val) == len(test) == 2
+    assert val | test | set(record["train"]) == {p.name for p in flat.iterdir() if p.is_dir()}
+    assert val.isdisjoint(test) and set(record["train"]).isdisjoint(val | test)
+    assert _speakers_of(data.val) <= val and _speakers_of(data.test) <= test
+    # the same seed holds out the same speakers again (a resumed run agrees with its record)
+    again = load_run_data(DataConfig(root=str(flat)), n_trials=4, seed=3)
+    assert set(again.val.speakers) == val and set(again.test.speakers) == test

@@ -220,6 +220,7 @@ def train_dataset(
     labels: Sequence[int],
     config: DataConfig,
     seed: int,
+    start_step: int = 0,
 ) -> tf.data.Dataset:
     """Infinite stream of P x K batches: (waveforms float32 [P*K, crop], labels int32 [P*K]).
 
@@ -227,7 +228,9 @@ def train_dataset(
     `config.utterances_per_speaker` utterances each, labels grouped; random
     crops of `config.crop_seconds`; the recipes' augmentation when
     `config.robust.enabled` (labels then go up to `train_classes`), DataPP
-    when `config.augment.enabled`. The same `seed` gives the same batches.
+    when `config.augment.enabled`. The same `seed` gives the same batches;
+    `start_step` = s starts the stream at batch s (a resumed run continues
+    where the backup left off).
     """
     paths = [str(p) for p in paths]
     label_arr = np.asarray(labels)
@@ -243,6 +246,8 @@ def train_dataset(
         raise ValueError("labels must fit in int32")
     if not 0 <= int(seed) < 2**63:
         raise ValueError(f"seed must be a non-negative 64-bit integer, got {seed!r}")
+    if not 0 <= int(start_step) < 2**62:
+        raise ValueError(f"start_step must be a non-negative integer, got {start_step!r}")
     p_count, k_count = config.speakers_per_batch, config.utterances_per_speaker
     if p_count < 2:
         raise ConfigError(f"data.speakers_per_batch must be >= 2 (a batch needs negatives), got {p_count}")
@@ -360,7 +365,7 @@ def train_dataset(
         return x, label
 
     return (
-        tf.data.Dataset.counter(dtype=tf.int64)
+        tf.data.Dataset.counter(start=int(start_step), dtype=tf.int64)
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

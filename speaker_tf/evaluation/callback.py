@@ -11,7 +11,10 @@ Typical use::
 ORDER MATTERS: Keras passes one ``logs`` dict to the callbacks in list order,
 so this callback must come *before* any callback that reads ``val_eer`` /
 ``val_min_dcf`` (ModelCheckpoint, EarlyStopping, ReduceLROnPlateau,
-TensorBoard, CSVLogger). With ``every_n_epochs > 1`` the keys are absent on
+TensorBoard, CSVLogger). TensorBoard writes the scalars from those logs (as
+``epoch_eer``, ``epoch_min_dcf``, ``epoch_min_dcf_p05`` of the ``validation``
+run); this callback's ``log_dir`` adds only the DET image, so each value has
+one name. With ``every_n_epochs > 1`` the keys are absent on
 skipped epochs; monitoring callbacks then skip those epochs (ModelCheckpoint
 warns), so pair it with ``every_n_epochs=1`` for checkpoint selection.
 """
@@ -42,12 +45,15 @@ class VerificationCallback(keras.callbacks.Callback):
             beforehand so every batch has one shape and the graph is traced once).
         trials: validation trials; only utterances they use are embedded.
         every_n_epochs: evaluate after epochs N, 2N, ... (1-based).
-        log_dir: if set, also write scalars and a DET image with
-            ``tf.summary`` to ``log_dir/validation``.
+        log_dir: if set, also write a DET image with ``tf.summary`` to
+            ``log_dir/validation``, at the optimizer step (the number of
+            batches trained) as the TensorBoard callbacks do; epoch + 1 when
+            the model has no optimizer.
         batch_size: utterances per encoder call.
 
     Adds to the epoch logs: ``val_eer`` (fraction), ``val_min_dcf`` (p_target
-    0.01) and ``val_min_dcf_p05`` (p_target 0.05).
+    0.01) and ``val_min_dcf_p05`` (p_target 0.05). ``last_embeddings`` holds the
+    embeddings of ``utterances`` from the last evaluation.
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class VerificationCallback(keras.callbacks.Callback):
         self._labels = labels
         self._writer = None
         self.last_scores: np.ndarray | None = None
+        self.last_embeddings: np.ndarray | None = None
 
     def _embed(self) -> np.ndarray:
         is_model = isinstance(self.encoder, keras.Model)
@@ -115,6 +122,7 @@ class VerificationCallback(keras.callbacks.Callback):
             )
         scores = cosine_scores(dict(zip(self.utterances, emb, strict=True)), self.trials)
         self.last_scores = scores
+        self.last_embeddings = emb
         eer, _ = compute_eer(scores, self._labels)
         dcf1, _ = compute_min_dcf(scores, self._labels, p_target=0.01)
         dcf5, _ = compute_min_dcf(scores, self._labels, p_target=0.05)
@@ -129,6 +137,12 @@ class VerificationCallback(keras.callbacks.Callback):
         if self.log_dir:
             self._write_summaries(epoch, results)
 
+    def _step(self, epoch: int) -> int:
+        optimizer = getattr(self.model, "optimizer", None) if self.model is not None else None
+        if optimizer is not None and hasattr(optimizer, "iterations"):
+            return int(keras.ops.convert_to_numpy(optimizer.iterations))
+        return epoch + 1
+
     def _write_summaries(self, epoch: int, results: dict[str, float]) -> None:
         import tensorflow as tf
 
@@ -136,13 +150,11 @@ class VerificationCallback(keras.callbacks.Callback):
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir.rstrip("/") + "/validation")
-        png = det_plot_png(self.last_scores, self._labels, title=f"DET, epoch {epoch + 1}")
-        image = tf.io.decode_png(png, channels=4)[None]
-        with self._writer.as_default(step=epoch):
-            tf.summary.scalar("verification/eer", results["val_eer"])
-            tf.summary.scalar("verification/min_dcf_p01", results["val_min_dcf"])
-            tf.summary.scalar("verification/min_dcf_p05", results["val_min_dcf_p05"])
-            tf.summary.image("verification/det_curve", image)
+        step = self._step(epoch)
+        title = f"DET after epoch {epoch + 1} (step {step}), EER {100 * results['val_eer']:.2f} %"
+        image = tf.io.decode_png(det_plot_png(self.last_scores, self._labels, title=title), channels=4)[None]
+        with self._writer.as_default(step=step):
+            tf.summary.image("det_curve", image)
         self._writer.flush()
 
     def on_train_end(self, logs: dict | None = None) -> None:

@@ -11,14 +11,17 @@ from speaker_tf.config.base import ExperimentConfig
 from speaker_tf.data.audio import load_audio, peak_normalise
 from speaker_tf.evaluation.callback import VerificationCallback
 from speaker_tf.evaluation.scoring import trial_utterances
+from speaker_tf.training.objectives import loss_terms
 from speaker_tf.training.run_dir import RunDir
 from speaker_tf.training.splits import Split
+from speaker_tf.training.tensorboard import RunTensorBoard
+from speaker_tf.training.validation_loss import ValidationLoss
 
 
 def build(
     run: RunDir, config: ExperimentConfig, encoder: keras.Model, val: Split
 ) -> list[keras.callbacks.Callback]:
-    """Backup -> EMA swap -> validation EER -> logging -> checkpoints -> stopping rules.
+    """Backup -> EMA swap -> validation EER and loss -> logging -> checkpoints -> stopping rules.
 
     Order matters: the backup holds the training weights, the EMA weights must be in
     place while validating, and `val_eer` must be in the logs before ModelCheckpoint /
@@ -37,12 +40,20 @@ def build(
     waveforms = load_fixed_length(
         val.root, trial_utterances(trials), config.data.eval_seconds, config.data.sample_rate
     )
+    verification = VerificationCallback(
+        encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)
+    )
     callbacks += [
-        VerificationCallback(
-            encoder, waveforms, trials, every_n_epochs=train.eval_every_epochs, log_dir=str(run.log_dir)
+        verification,
+        ValidationLoss(
+            verification,
+            loss_terms(config),
+            config.data.speakers_per_batch,
+            config.data.utterances_per_speaker,
+            seed=train.seed,
         ),
         ProjectorCallback(encoder, waveforms, run.log_dir),
-        keras.callbacks.TensorBoard(log_dir=str(run.log_dir), write_graph=True, update_freq="epoch"),
+        RunTensorBoard(run.log_dir, update_freq=max(1, train.steps_per_epoch // 20)),
         keras.callbacks.CSVLogger(str(run.path / "training_log.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
             str(run.checkpoints / "best.weights.h5"),
@@ -86,7 +97,12 @@ def load_fixed_length(
 
 
 class ProjectorCallback(keras.callbacks.Callback):
-    """At the end of training, write validation embeddings with speaker labels for TensorBoard's projector."""
+    """At the end of training, write validation embeddings with speaker labels for TensorBoard's projector.
+
+    TensorBoard looks for a projector config only in folders that hold event
+    files (and in the logdir itself), so `logs/projector/` gets one: a text
+    summary saying what the points are.
+    """
 
     def __init__(self, encoder: keras.Model, waveforms: dict[str, np.ndarray], log_dir: Path):
         super().__init__()
@@ -105,8 +121,10 @@ class ProjectorCallback(keras.callbacks.Callback):
         )
         folder = self.log_dir / "projector"
         folder.mkdir(parents=True, exist_ok=True)
+        speakers = [n.split("/")[0] for n in names]
         (folder / "metadata.tsv").write_text(
-            "speaker\tutterance\n" + "".join(f"{n.split('/')[0]}\t{n}\n" for n in names), encoding="utf-8"
+            "speaker\tutterance\n" + "".join(f"{s}\t{n}\n" for s, n in zip(speakers, names, strict=True)),
+            encoding="utf-8",
         )
         checkpoint = tf.train.Checkpoint(embedding=tf.Variable(emb, name="validation_embeddings"))
         checkpoint.save(str(folder / "embedding.ckpt"))
@@ -115,3 +133,12 @@ class ProjectorCallback(keras.callbacks.Callback):
         entry.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
         entry.metadata_path = "metadata.tsv"
         projector.visualize_embeddings(str(folder), settings)
+        step = int(self.model.optimizer.iterations.numpy()) if self.model is not None else 0
+        writer = tf.summary.create_file_writer(str(folder))
+        with writer.as_default(step=step):
+            tf.summary.text(
+                "projector",
+                f"{len(names)} validation utterances of {len(set(speakers))} speakers, embedded after "
+                f"step {step}: open the Projector tab (colour by speaker)",
+            )
+        writer.close()

@@ -27,7 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="compute budget applied on top of the experiment (auto: cpu on the embedded corpus, else full)",
     )
-    parser.add_argument("--resume", help="continue the run in this run directory")
+    parser.add_argument(
+        "--resume",
+        help="continue the run in this run directory with its own config (no --set / --data / --profile)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     parser.add_argument(
         "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"

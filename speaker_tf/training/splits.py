@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from speaker_tf.errors import CorpusError
 from speaker_tf.evaluation.scoring import Trial
 
 TRIALS_FILE = "trials.txt"
+SPEAKERS_FILE = "speakers.json"  # in the run directory: which speakers trained, validated, tested
 HELD_OUT_FRACTION = 0.1  # of speakers, for each of val and test, when a corpus has no splits
 
 
@@ -23,6 +25,7 @@ class Split:
 
     root: Path
     trials: list[Trial]
+    speakers: tuple[str, ...] = ()  # every speaker of the split (not only those in the trials)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,23 @@ def load_run_data(config: DataConfig, n_trials: int, seed: int) -> RunData:
     )
 
 
+def write_speakers(data: RunData, folder: Path) -> Path:
+    """`speakers.json` in `folder`: the training, validation and test speakers of the run.
+
+    On a single-folder corpus the validation and test speakers are drawn at
+    random (seeded); this records which, so a later evaluation can use the same.
+    """
+    record = {
+        "corpus": str(data.corpus_root),
+        "train": list(data.speakers),
+        "val": {"root": str(data.val.root), "speakers": list(data.val.speakers)},
+        "test": {"root": str(data.test.root), "speakers": list(data.test.speakers)},
+    }
+    path = Path(folder) / SPEAKERS_FILE
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def check_training_format(corpus: Corpus, sample_rate: int) -> None:
     """The pipeline decodes 16-bit mono WAV in the graph: name the files that are not, up front."""
     import soundfile as sf
@@ -111,8 +131,11 @@ def _split_with_trials(folder: Path, n_trials: int, seed: int) -> Split:
     if trials_path.is_file():
         from speaker_tf.data.corpus import read_trial_list
 
-        return Split(folder, list(read_trial_list(trials_path, folder)))
-    return Split(folder, _make_trials(read_corpus(folder, verbose=False), n_trials, seed))
+        trials = list(read_trial_list(trials_path, folder))
+        speakers = sorted({u.split("/")[0] for t in trials for u in (t.enroll, t.test)})
+        return Split(folder, trials, tuple(speakers))
+    corpus = read_corpus(folder, verbose=False)
+    return Split(folder, _make_trials(corpus, n_trials, seed), tuple(corpus.speakers()))
 
 
 def _hold_out_speakers(corpus: Corpus, n_trials: int, seed: int) -> tuple[Corpus, Split, Split]:
@@ -132,8 +155,10 @@ def _hold_out_speakers(corpus: Corpus, n_trials: int, seed: int) -> tuple[Corpus
         return Corpus(corpus.root, [u for u in corpus if u.speaker in names])
 
     train = subset(set(speakers) - val_speakers - test_speakers)
-    val = Split(corpus.root, _make_trials(subset(val_speakers), n_trials, seed))
-    test = Split(corpus.root, _make_trials(subset(test_speakers), n_trials, seed + 1))
+    val = Split(corpus.root, _make_trials(subset(val_speakers), n_trials, seed), tuple(sorted(val_speakers)))
+    test = Split(
+        corpus.root, _make_trials(subset(test_speakers), n_trials, seed + 1), tuple(sorted(test_speakers))
+    )
     return train, val, test
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +10,9 @@ import numpy as np
 
 from speaker_tf.config.base import ExperimentConfig, parse_assignment
 from speaker_tf.config.experiment import Experiment
+from speaker_tf.errors import ConfigError
 from speaker_tf.training import profiles
+from speaker_tf.training.resume import RestorePoint, open_unfinished
 from speaker_tf.training.run_dir import RunDir
 
 
@@ -24,7 +25,18 @@ def resolve_config(
 ) -> ExperimentConfig:
     """Experiment config -> compute profile -> --data -> --set overrides (or a resumed run's config)."""
     if resume:
-        return RunDir.open(resume).config()
+        if overrides or data or profile != "auto":
+            given = ", ".join(
+                flag
+                for flag, used in (("--set", overrides), ("--data", data), ("--profile", profile != "auto"))
+                if used
+            )
+            raise ConfigError(
+                f"{given} cannot be combined with --resume: a resumed run continues with its own "
+                f"{resume}/config.json. Start a new run instead (to start from this run's weights: "
+                f"--set train.warm_start={resume})"
+            )
+        return open_unfinished(resume).config()
     config = experiment.config
     if data:
         config = config.override({"data.root": data})
@@ -42,15 +54,16 @@ def train(
     from speaker_tf.data.pipeline import train_classes, train_dataset
     from speaker_tf.models import build_classifier, build_encoder
     from speaker_tf.training import callbacks as run_callbacks
-    from speaker_tf.training import evaluate
+    from speaker_tf.training import evaluate, tensorboard
     from speaker_tf.training.objectives import needs_head, training_model
+    from speaker_tf.training.resume import ResumeState, restore_point, total_seconds
     from speaker_tf.training.schedules import build_optimizer
-    from speaker_tf.training.splits import load_run_data
+    from speaker_tf.training.splits import load_run_data, write_speakers
     from speaker_tf.training.warm_start import warm_start
 
     # The data is checked first: a bad --data leaves no empty run directory behind.
     data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
-    run = RunDir.open(resume) if resume else RunDir.create(out, experiment.name, config)
+    run = open_unfinished(resume) if resume else RunDir.create(out, experiment.name, config)
     print(f"{experiment.name}: {experiment.change}")
     print(f"run directory: {run.path}")
     profiles.announce(config)
@@ -61,6 +74,7 @@ def train(
     print(
         f"corpus: {data.corpus_root} ({len(data.train_paths)} training files, {len(data.speakers)} speakers)"
     )
+    write_speakers(data, run.path)
     crop = int(round(config.data.crop_seconds * config.data.sample_rate))
     encoder = build_encoder(config.model, crop)
     classes = train_classes(data.train_labels, config.data)  # speakers x speed factors
@@ -68,13 +82,21 @@ def train(
     model, compile_args = training_model(classifier, config, classes)
     total_steps = config.train.epochs * config.train.steps_per_epoch
     model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
-    if experiment.warm_start and not resume:
-        warm_start(encoder, experiment.warm_start, out)
+    restored = restore_point(run.backup, config.train.steps_per_epoch) if resume else RestorePoint()
+    source = config.train.warm_start or experiment.warm_start  # --set train.warm_start wins
+    if source and restored.step == 0:  # (a backup holds the warm-started weights, trained on)
+        warm_start(encoder, source, out, record=run.path)
 
-    dataset = train_dataset(data.train_paths, data.train_labels, config.data, seed=config.train.seed)
+    dataset = train_dataset(
+        data.train_paths, data.train_labels, config.data, seed=config.train.seed, start_step=restored.step
+    )
     dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
     callbacks = run_callbacks.build(run, config, encoder, data.val)
-    started = time.perf_counter()
+    state = ResumeState(run.backup, callbacks, restored)
+    callbacks.append(state)  # last: it reads and restores the other callbacks' state
+    if restored.step == 0:
+        tensorboard.write_hparams(run.log_dir, config, trial_id=f"{experiment.name}/{run.path.name}")
+        tensorboard.write_graph(run.log_dir, encoder, crop)
     history = model.fit(
         dataset,
         epochs=config.train.epochs,
@@ -83,7 +105,9 @@ def train(
         verbose=1 if sys.stdout.isatty() else 2,
         shuffle=False,  # the pipeline samples P x K batches itself
     )
-    wall = time.perf_counter() - started  # fit leaves EMA weights in the model when EMA is on
+    # fit leaves EMA weights in the model when EMA is on
+    pieces = [*restored.pieces, state.piece()]  # training time of every piece of a resumed run
+    wall = total_seconds(pieces)
 
     results = evaluate.final(encoder, config, data, run)
     steps = int(model.optimizer.iterations.numpy())
@@ -92,9 +116,11 @@ def train(
         steps=steps,
         wall_seconds=round(wall, 1),
         examples_per_second=round(examples / max(wall, 1e-9), 1),
+        train_pieces=pieces,
         final_losses={k: float(v[-1]) for k, v in history.history.items() if np.isscalar(v[-1])},
     )
     run.write_metrics(results)
+    tensorboard.write_final_metrics(run.log_dir, results, steps)
     evaluate.export(encoder, config, results, run)
     _summarise(results)
     return run.path
