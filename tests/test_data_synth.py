@@ -124,7 +124,7 @@ def test_layout_format_and_disjoint_splits(tiny_corpus):
         assert spk in splits[split] and session in {"s0", "s1", "s2"} and len(utt) == len("00001.wav")
         info = sf.info(str(path))
         assert (info.samplerate, info.channels, info.subtype, info.format) == (16000, 1, "PCM_16", "WAV")
-        assert info.duration > 1.0
+        assert info.duration >= synth.MIN_SECONDS
         assert rel in meta["files"]
     # Every session, training included, has a channel, and one speaker's sessions differ in kind.
     for info in meta["speakers"].values():

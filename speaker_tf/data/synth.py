@@ -87,6 +87,7 @@ DEFAULT_UTTERANCES = 20
 DEFAULT_SEED = 0
 TRIALS_PER_SPLIT = 4000
 SESSIONS = 3
+MIN_SECONDS = 1.5  # shorter utterances get a second sentence
 SPLITS = ("train", "val", "test")
 ENGLISH_PROBABILITY = 0.3  # share of training speakers with an English accent (packaged sentences)
 FORMANT_PROBABILITY = 0.4  # share of speakers on the formant synthesiser; the rest on Klatt sources
@@ -234,12 +235,16 @@ def _speaker_task(job: dict) -> str:
         text = utterance_text(lang, rng, order, u)
         speed = int(voice["speed"] + rng.integers(-12, 13))
         pitch = int(np.clip(voice["pitch_adjust"] + rng.integers(-6, 7), 0, 99))
+        script = "latin" if lang.script == "english" else lang.script
         try:
             samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
         except AudioError:
             # espeak-ng 1.51 crashes on some number strings in some languages (a parser bug,
             # so deterministic): such an utterance says a pseudo-sentence instead.
-            text = pseudo_sentence("latin" if lang.script == "english" else lang.script, rng)
+            text = pseudo_sentence(script, rng)
+            samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
+        if samples.size < MIN_SECONDS * rate:  # too short for a crop: say a second sentence too
+            text += " " + pseudo_sentence(script, rng)
             samples, rate = espeak.synthesize(text, job["voice"], speed, pitch, job["data_path"])
         x = apply_identity(_to_16k(samples, rate), SAMPLE_RATE, voice["identity"])
         session = u % SESSIONS
