@@ -63,6 +63,7 @@ def test_language_sets_are_disjoint_and_broad():
     assert not train & held and len(train) >= 40 and len(held) >= 5
     assert train | held == {lg.code for lg in synth_text.LANGUAGES}
     assert not set(synth.TRAIN_KLATT) & set(synth.HELDOUT_KLATT)
+    assert set(synth.TRAIN_KLATT) | set(synth.HELDOUT_KLATT) == set(espeak.KLATT_VARIANTS)
     assert not set(synth_channels.TRAIN_CHANNELS) & set(synth_channels.HELDOUT_CHANNELS)
 
 

@@ -3,7 +3,7 @@
 Each synthetic speaker is an espeak-ng *voice variant* file (pitch, formants,
 breathiness, roughness, ... see espeak-ng's docs/voices.md) written into a
 private, pruned copy of espeak-ng's data folder and selected with
-``--path DIR -v ACCENT+VARIANT``.
+``--path DIR -v LANGUAGE+VARIANT``.
 
 Trap this module avoids: espeak-ng lists at most 349 voice files; a variant
 beyond that (or a missing one) silently falls back to a fixed voice, so every
