@@ -19,7 +19,7 @@ EXPERIMENT = root(
     {
         "model.res_block.norm": "none",
         "model.res_block.se": False,
-        "model.e_block.se": "none",
+        "model.e_block.se": [],
         "model.e_block.dense_skip": False,
         "model.fc.residual": False,
         "model.activation": "relu",

@@ -130,9 +130,10 @@ def test_flagship_is_l2_semihard_without_cross_entropy():
 
 
 def test_unchanged_entries_are_reverted():
-    # ## 11 is "(unchanged)": ## 12 builds on ## 10, so it keeps the SEUnit after the ResBlocks.
-    assert load_experiment("exp_11").config.model.e_block.se == "after_first_conv"
-    assert load_experiment("exp_12").config.model.e_block.se == "after_res"
+    # ## 11 is "(unchanged)": ## 12 builds on ## 10, so it keeps only the SEUnit after the ResBlocks.
+    assert load_experiment("exp_10").config.model.e_block.se == ("after_res",)
+    assert load_experiment("exp_11").config.model.e_block.se == ("after_first_conv", "after_res")
+    assert load_experiment("exp_12").config.model.e_block.se == ("after_res",)
     assert load_experiment("exp_12").parent == "exp_10"
 
 

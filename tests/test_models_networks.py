@@ -194,7 +194,7 @@ def test_model_config_round_trips_through_json():
             {"e_block.layout": ("act", "conv", "gelu")},
             "model.e_block.layout=('act', 'conv', 'gelu') has unknown token 'gelu'",
         ),
-        ({"e_block.se": "before"}, "model.e_block.se='before'"),
+        ({"e_block.se": ("before",)}, "model.e_block.se=('before',) has unknown placement 'before'"),
         ({"frontend.kind": "sinc", "frontend.kernel": 250}, "model.frontend.kernel=250 must be odd"),
         ({"frontend.kind": "mfcc"}, "model.frontend.kind='mfcc'"),
         ({"network": "conformer"}, "model.frontend.kind='raw': model.network='conformer' runs on log-mel"),

@@ -13,6 +13,7 @@ from typing import Literal
 
 Activation = Literal["relu", "swish", "prelu"]
 Norm = Literal["batch", "batch_renorm", "instance", "group", "layer", "none"]
+SEPlacement = Literal["after_first_conv", "after_res"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ class EBlockConfig:
     kernel: int = 3  # ## 16: 1x4 => 1x3
     stride: int = 2
     layout: tuple[str, ...] = ("act", "conv", "act", "conv")  # ## 33
-    se: Literal["after_res", "after_first_conv", "none"] = "after_res"  # ## 10, 11
+    # Where SEUnits sit; they combine: "after_res" = on the block output after
+    # the ResBlocks (## 10), "after_first_conv" = right after the first conv
+    # (## 11 added it on top of ## 10's). () = no SEUnit in the EBlock.
+    se: tuple[SEPlacement, ...] = ("after_res",)
     dense_skip: bool = True  # "+Dense": concat the pooled block input
 
 

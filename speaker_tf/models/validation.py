@@ -12,7 +12,7 @@ from typing import Any
 
 from speaker_tf.config.model import ModelConfig
 from speaker_tf.errors import ConfigError
-from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout
+from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout, check_se_placements
 from speaker_tf.models.densenet import time_reduction as densenet_reduction
 from speaker_tf.models.frontends import window_samples
 from speaker_tf.models.pooling import POOLINGS
@@ -103,7 +103,7 @@ def validate(config: ModelConfig) -> None:
         _at_least("model.e_block.kernel", eb.kernel, 1)
         _at_least("model.e_block.stride", eb.stride, 1)
         check_layout(eb.layout)
-        _one_of("model.e_block.se", eb.se, ("after_res", "after_first_conv", "none"))
+        check_se_placements(eb.se)
     elif config.network == "densenet":
         dn = config.densenet
         _at_least("model.densenet.growth", dn.growth, 1)
