@@ -120,6 +120,40 @@ def test_docstring_quotes_the_note():
             assert module.__doc__.startswith(f"## {experiment.note}"), name
 
 
+# Pairs of modules whose notes differ only in what is not configuration.
+SAME_CONFIG = {
+    frozenset({"exp_20", "exp_24"}): "## 24 reruns ## 20's EBlock; ## 12 had already set validation to 256",
+    frozenset({"exp_21", "exp_25"}): "## 25 reruns ## 21's EBlock and improved logging",
+    frozenset({"exp_22", "exp_23"}): "## 23 repeats ## 22's EBlock; ## 12 had already set validation to 256",
+    frozenset({"exp_30", "exp_31"}): "## 31 fixed logging only",
+    frozenset({"exp_109", "exp_112"}): "## 112 is an empty entry",
+}
+
+
+def test_modules_whose_notes_differ_build_different_configs():
+    notes = note_sections()
+    seen: dict[str, str] = {}
+    for name in NAMES:
+        experiment = load_experiment(name)
+        text = experiment.config.override({"name": "any"}).to_json()
+        other = seen.setdefault(text, name)
+        if other == name:
+            continue
+        assert notes.get(experiment.note) == notes.get(load_experiment(other).note) or (
+            frozenset({name, other}) in SAME_CONFIG
+        ), f"{name} builds the same config as {other} although their notes differ"
+
+
+def test_outblock_dropout_does_not_leak_into_the_new_outblock():
+    # ## 06's dropout sat before the old OutBlock; ## 113 redefines the OutBlock without it
+    assert load_experiment("exp_06").config.model.head.dropout == 0.5
+    assert load_experiment("exp_113").config.model.head.dropout == 0.0
+    assert load_experiment("exp_116").config.model.head.dropout == 0.0
+    assert load_experiment("exp_122").config.model.head.dropout == 0.0
+    assert load_experiment("exp_117").config.model.head.dropout == 0.5
+    assert load_experiment("exp_118").config.model.head.dropout == 0.9
+
+
 def test_flagship_is_l2_semihard_without_cross_entropy():
     config = load_experiment("exp_122").config
     assert config.model.fc.embedding_norm == "l2"
