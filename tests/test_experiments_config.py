@@ -8,6 +8,8 @@ import pytest
 from speaker_tf.config import ExperimentConfig, diff
 from speaker_tf.config.experiment import experiment_names, load_experiment
 from speaker_tf.errors import ConfigError
+from speaker_tf.training import profiles
+from speaker_tf.training.trainer import resolve_config
 
 REPO = Path(__file__).resolve().parents[1]
 NOTES = REPO / "experiments" / "notes.txt"  # a copy of the reference notes, shipped with the recipes
@@ -202,3 +204,47 @@ def test_override_coerces_ints_and_lists():
 def test_config_json_round_trip():
     config = load_experiment("exp_122").config
     assert ExperimentConfig.from_dict(config.to_dict()) == config
+
+
+REFERENCE_004 = REPO.parent / "shared" / "reference" / "004_0d06692b963ab960.txt"
+
+
+def test_conformer_aam_takes_reference_004s_best_trial():
+    config = load_experiment("exp_conformer_aam").config
+    best = {"angular_scale": 48.1487167638507, "angular_margin": 0.3564995169427794}
+    if REFERENCE_004.is_file():  # the values as the document prints them
+        text = REFERENCE_004.read_text(encoding="utf-8")
+        assert all(repr(value) in text for value in best.values()) and "'emb_size': 2048" in text
+    # three significant figures, as the module's docstring says
+    assert config.model.head.aam_scale == float(f"{best['angular_scale']:.3g}") == 48.1
+    assert config.model.head.aam_margin == float(f"{best['angular_margin']:.3g}") == 0.356
+    assert config.optim.learning_rate == float(f"{0.0009063493305418668:.3g}") == 9.06e-4
+    assert resolve_config(load_experiment("exp_conformer_aam"), profile="full").model.embedding_dim == 2048
+
+
+def test_cpu_profile_says_what_it_changes_and_why(capsys):
+    config = resolve_config(load_experiment("exp_conformer_aam"), profile="cpu")
+    assert config.model.embedding_dim == 256
+    profiles.announce(config)
+    assert "model.embedding_dim: 2048 -> 256  (a smaller embedding" in capsys.readouterr().out
+    config = resolve_config(load_experiment("exp_122"), profile="cpu")
+    assert config.optim.ema == 0.0 and config.loss.cross_entropy_weight == 0.5
+    profiles.announce(config)
+    out = capsys.readouterr().out
+    assert "optim.ema: 0.999 -> 0.0  (weight EMA off" in out
+    assert "loss.cross_entropy_weight: 0.0 -> 0.5  (an added softmax term" in out
+
+
+def test_transformer_supcon_follows_reference_000():
+    config = load_experiment("exp_transformer_supcon").config
+    assert config.model.transformer.norm == "post"  # run 3: "Post Layer Norm"
+    assert config.data.speakers_per_batch * config.data.utterances_per_speaker == 128  # K x C
+    assert config.optim.global_clipnorm == 1.0 and config.optim.clipnorm == 0.0
+
+
+def test_late_series_trains_512_speakers_with_weight_ema():
+    early = load_experiment("exp_41").config
+    assert (early.data.max_train_speakers, early.optim.ema) == (256, 0.0)
+    for name in ("exp_100", "exp_116", "exp_122", "exp_128"):
+        config = load_experiment(name).config
+        assert (config.data.max_train_speakers, config.optim.ema) == (512, 0.999), name

@@ -26,6 +26,7 @@ from speaker_tf.config.model import (
 from speaker_tf.errors import ConfigError
 from speaker_tf.models import SpeakerClassifier, SpeakerEncoder, build_classifier, build_encoder, min_samples
 from speaker_tf.models.encoder import model_config_from
+from speaker_tf.models.transformer import apply_transformer_block
 
 TINY = ModelConfig(
     in_block=InBlockConfig(channels=4, kernel=3),
@@ -69,6 +70,9 @@ NETWORKS = {
     "transformer_mean_learned": variant(
         network="transformer",
         **{"frontend.kind": "logmel", "transformer.pooling": "mean", "transformer.positional": "learned"},
+    ),
+    "transformer_post_ln": variant(
+        network="transformer", **{"frontend.kind": "logmel", "transformer.norm": "post"}
     ),
 }
 
@@ -160,6 +164,19 @@ def test_embedding_norms_on_attention_networks(norm):
     emb = np.asarray(build_encoder(config, SAMPLES)(random_input((2, SAMPLES))))
     if norm == "l2":
         np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_transformer_block_layer_norm_placement(norm):
+    # post-LN ends each sublayer with a LayerNorm (fresh: gamma 1, beta 0), so every output row
+    # has mean 0 and variance 1; pre-LN ends with the residual add, which keeps the input's scale
+    inputs = keras.Input((6, 8))
+    block = apply_transformer_block(
+        inputs, dim=8, heads=2, ff_dim=16, dropout=0.0, activation="relu", norm=norm
+    )
+    out = keras.ops.convert_to_numpy(keras.Model(inputs, block)(3.0 + 5.0 * random_input((2, 6, 8))))
+    normalised = np.allclose(out.mean(-1), 0, atol=1e-4) and np.allclose(out.var(-1), 1, atol=1e-2)
+    assert normalised == (norm == "post")
 
 
 def test_min_samples_arithmetic():

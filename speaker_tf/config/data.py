@@ -45,7 +45,7 @@ class AugmentConfig:
 class DataConfig:
     # None: the embedded synthetic corpus (generated on first use).
     root: str | None = None
-    synth_speakers: int = ranged(260, ge=6)  # 2 each for train, val, test  # embedded corpus size: 200 / 20 / 40 split
+    synth_speakers: int = ranged(260, ge=6)  # embedded corpus: 200 / 20 / 40 split, >= 2 each
     synth_utterances: int = ranged(20, ge=2)
     synth_seed: int = 0
     sample_rate: int = ranged(16000, gt=0)

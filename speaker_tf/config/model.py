@@ -132,6 +132,9 @@ class TransformerConfig:
     heads: int = 4
     ff_dim: int = 256
     pooling: Literal["cls", "mean"] = "cls"
+    # "pre": x + f(LN(x)) (Xiong et al. 2020); "post": LN(x + f(x)) as in Vaswani et al.
+    # 2017 and reference 000's run 3 ("Post Layer Norm").
+    norm: Literal["pre", "post"] = "pre"
     subsampling: int = 4  # conv2d subsampling factor (a power of 2; 1 = linear projection only)
     dropout: float = 0.1
     positional: Literal["sinusoidal", "learned"] = "sinusoidal"  # sinusoidal takes any length

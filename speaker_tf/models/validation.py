@@ -140,6 +140,7 @@ def validate(config: ModelConfig) -> None:
         else:
             _at_least(f"{prefix}.ff_dim", section.ff_dim, 1)
             _one_of(f"{prefix}.pooling", section.pooling, ("cls", "mean"))
+            _one_of(f"{prefix}.norm", section.norm, ("pre", "post"))
             _one_of(f"{prefix}.positional", section.positional, ("sinusoidal", "learned"))
             _at_least(f"{prefix}.max_frames", section.max_frames, 1)
 
