@@ -248,3 +248,12 @@ def test_late_series_trains_512_speakers_with_weight_ema():
     for name in ("exp_100", "exp_116", "exp_122", "exp_128"):
         config = load_experiment(name).config
         assert (config.data.max_train_speakers, config.optim.ema) == (512, 0.999), name
+
+
+def test_reference_003_policy_has_its_experiment():
+    experiment = load_experiment("exp_policy_003")
+    assert experiment.parent == "exp_125"  # the kept entry that added DataPP
+    augment = experiment.config.data.augment
+    assert augment.enabled and augment.policy == "clean_one_two"
+    assert (augment.p_clean, augment.p_two) == (0.1, 0.5)  # 003: p_no_aug .1, p_two_aug .5
+    assert set(diff(load_experiment("exp_125").config, experiment.config)) == {"data.augment.policy"}
