@@ -257,3 +257,31 @@ def test_reference_003_policy_has_its_experiment():
     assert augment.enabled and augment.policy == "clean_one_two"
     assert (augment.p_clean, augment.p_two) == (0.1, 0.5)  # 003: p_no_aug .1, p_two_aug .5
     assert set(diff(load_experiment("exp_125").config, experiment.config)) == {"data.augment.policy"}
+
+
+def test_eblock_layouts_are_the_ones_the_notes_spell():
+    # "EBlock: act -> conv -> act -> conv -> ResBlock -> SEUnit +Dense" (## 20-35): the tokens before
+    # "ResBlock" are the module's layout. Every spelled layout has two convs: the strided 1xk conv
+    # and the 1x1 bottleneck whose removal ## 17 tried and reverted "(unchanged)".
+    spelled = {}
+    for note, text in note_sections().items():
+        match = re.search(r"eblock: ((?:(?:bn|act|conv) -> )+)resblock", text)
+        if match:
+            spelled[note] = tuple(match.group(1).removesuffix(" -> ").split(" -> "))
+    assert {"20", "21", "22", "23", "24", "25", "26", "33", "34", "35"} <= set(spelled)
+    by_note = {load_experiment(name).note: load_experiment(name).config for name in NAMES}
+    for note, layout in spelled.items():
+        assert by_note[note].model.e_block.layout == layout, note
+        assert layout.count("conv") == 2, note
+    assert "removed 1x1 bottleneck layer" in note_sections()["17"]
+    assert by_note["17"].model.e_block.layout == ("act", "conv")
+    assert by_note["16"].model.e_block.layout == ("act", "conv", "act", "conv")
+
+
+def test_eblock_kernel_is_4_until_16_makes_it_3():
+    kernels = {load_experiment(n).note: load_experiment(n).config.model.e_block.kernel for n in NAMES}
+    order = [load_experiment(name).note for name in NAMES if load_experiment(name).note]
+    before_14 = order[: order.index("14")]
+    assert {kernels[n] for n in before_14} == {4}
+    assert kernels["14"] == 7  # "EBlock/conv2d kernel: 1x4 => 1x7", tried, then ## 16 from 1x4 to 1x3
+    assert {kernels[n] for n in order[order.index("16") :]} == {3}

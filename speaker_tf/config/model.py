@@ -51,7 +51,15 @@ class EBlockConfig:
 
     Tokens: "act", "conv" (the first is the k-wide strided conv, the second
     the 1x1 bottleneck), "bn" (batch norm, momentum 0.999). One or two
-    "conv" tokens. ResBlocks and the SEUnit follow the layout.
+    "conv" tokens. ResBlocks and the SEUnit(s) follow the layout.
+
+    Two convs, although the reference README's main path names one (Swish ->
+    1x4 conv stride 2 -> ResBlocks -> SEUnit): the notes spell two in every
+    EBlock they write out ("act -> conv -> act -> conv -> ResBlock", ## 20-35),
+    ## 11 puts an SEUnit "after first conv", and ## 17 "(unchanged) EBlock:
+    removed 1x1 bottleneck layer" tried the one-conv block and reverted it.
+    The README's block is ## 17's layout ("act", "conv"); its ## 129-era
+    source may have dropped the bottleneck after the notes end.
     """
 
     channels: tuple[int, ...] = (32, 32, 32, 48, 48, 48, 48, 64, 64, 64)  # ## 29/103
