@@ -119,3 +119,11 @@ def test_dry_run_refuses_out_of_range_settings(capsys):
     assert proc.returncode != 0
     assert "data.speakers_per_batch=0 is out of range: it must be >= 2" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_configs_saved_before_se_placements_combined_still_load():
+    values = ExperimentConfig().to_dict()
+    upgrades = {"after_res": ("after_res",), "after_first_conv": ("after_first_conv",), "none": ()}
+    for old, new in upgrades.items():
+        values["model"]["e_block"]["se"] = old
+        assert ExperimentConfig.from_dict(values).model.e_block.se == new

@@ -54,7 +54,15 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
         """Rebuild from `to_dict()` output (e.g. a run's saved config.json)."""
-        return apply_overrides(cls(), flatten(values))
+        return apply_overrides(cls(), _upgraded(flatten(values)))
+
+
+def _upgraded(flat: dict[str, Any]) -> dict[str, Any]:
+    """Older saved configs: model.e_block.se was one placement ("none", "after_res", ...)."""
+    se = flat.get("model.e_block.se")
+    if isinstance(se, str):
+        flat["model.e_block.se"] = [] if se == "none" else [se]
+    return flat
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
