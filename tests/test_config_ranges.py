@@ -36,13 +36,19 @@ REPO = Path(__file__).resolve().parents[1]
         ("train.steps_per_epoch", -5, ">= 1"),
         ("loss.supcon_temperature", 0.0, "> 0"),
         ("loss.triplet_weight", -1.0, ">= 0"),
+        ("model.embedding_dim", 0, ">= 1"),
+        ("model.head.dropout", 1.0, "in [0, 1)"),
+        ("model.e_block.channels", [32, 0], ">= 1"),
     ],
 )
 def test_out_of_range_values_name_key_value_and_range(key, value, allowed):
     with pytest.raises(ConfigError) as error:
         ExperimentConfig().override({key: value})
     named, _, rest = str(error.value).partition(" is out of range: it must be ")
-    assert named in (f"{key}={value!r}", f"{key}={float(value)!r}")  # ints are coerced to float fields
+    if isinstance(value, list):  # lists are coerced to tuples; the bad entry is named
+        assert named == f"{key}={tuple(value)!r} (entry 0)"
+    else:
+        assert named in (f"{key}={value!r}", f"{key}={float(value)!r}")  # ints are coerced to float fields
     assert rest == allowed
 
 

@@ -205,7 +205,10 @@ def test_model_config_round_trips_through_json():
             {"e_block.res_blocks": (1,) * 9, "e_block.channels": (4,) * 10},
             "model.e_block.res_blocks has 9 entries but model.e_block.channels has 10",
         ),
-        ({"e_block.channels": (4, -8)}, "model.e_block.channels[1]=-8 must be an integer >= 1"),
+        (
+            {"e_block.channels": (4, -8)},
+            "model.e_block.channels=(4, -8) (entry -8) is out of range: it must be >= 1",
+        ),
         ({"in_block.channels": 0}, "model.in_block.channels=0"),
         (
             {"e_block.layout": ("act", "conv", "gelu")},
@@ -227,7 +230,9 @@ def test_model_config_round_trips_through_json():
             {"network": "densenet", "densenet.stage_growth": (4, 8, 16)},
             "model.densenet.stage_growth has 3 entries but model.densenet.layers has 2",
         ),
-        ({"fc.dropout": 1.0}, "model.fc.dropout=1.0 must be in [0, 1)"),
+        ({"fc.dropout": 1.0}, "model.fc.dropout=1.0 is out of range: it must be in [0, 1)"),
+        ({"head.dropout": -0.5}, "model.head.dropout=-0.5 is out of range: it must be in [0, 1)"),
+        ({"e_block.kernel": "3"}, "model.e_block.kernel='3' must be a number >= 1"),
         ({"head.kind": "arcface"}, "model.head.kind='arcface'"),
         ({"res_block.norm": "weight"}, "model.res_block.norm='weight'"),
         ({"activation": "gelu"}, "model.activation='gelu'"),

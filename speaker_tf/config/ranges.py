@@ -84,10 +84,12 @@ def check_ranges(config: Any, prefix: str = "") -> None:
         bounds = f.metadata.get(RANGE_KEY)
         if bounds is None:
             continue
-        values = value if isinstance(value, tuple) else (value,)
+        values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
         for item in values:
+            shown = f"{key}={value!r}" if item is value else f"{key}={value!r} (entry {item!r})"
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ConfigError(f"{shown} must be a number {bounds.describe()}")
             if not bounds.contains(item):
-                shown = f"{key}={value!r}" if item is value else f"{key}={value!r} (entry {item!r})"
                 raise ConfigError(f"{shown} is out of range: it must be {bounds.describe()}")
 
 
