@@ -7,7 +7,8 @@ InBlock 1x3 (## 14 changes it), EBlock 1x4 (## 16 says 1x4 => 1x3), a ResBlock i
 (## 26 removes it), 32 channels everywhere (## 19 changes them), embedding ("out-channels")
 256 (## 30: 256 => 512), batch 32 of 16 speakers x 2 utterances and 2 s crops (reference
 README), validation on 32 trials (## 12: 32 => 256), cross-entropy only, no augmentation
-(## 39-41 add it), no weight EMA (the facts give it for the final code only).
+(## 39-41 add it), the first 256 speaker folders (reference README: early entries 256, later
+512, which ## 100 sets), no weight EMA (the facts give it for the late code, which ## 100 turns on).
 """
 
 from speaker_tf.config.experiment import root
@@ -19,7 +20,7 @@ EXPERIMENT = root(
     {
         "model.res_block.norm": "none",
         "model.res_block.se": False,
-        "model.e_block.se": "none",
+        "model.e_block.se": [],
         "model.e_block.dense_skip": False,
         "model.fc.residual": False,
         "model.activation": "relu",
@@ -40,6 +41,7 @@ EXPERIMENT = root(
         "loss.cross_entropy_weight": 1.0,
         "data.augment.enabled": False,
         "optim.ema": 0.0,
+        "data.max_train_speakers": 256,
     },
     note="01.1",
 )

@@ -7,7 +7,7 @@ EXPERIMENT = PARENT.derive(
     "exp_10",
     "added SEUnit to residuals in EBlocks",
     {
-        "model.e_block.se": "after_res",
+        "model.e_block.se": ["after_res"],
     },
     note="10",
 )

@@ -1,4 +1,8 @@
-"""## 11: (unchanged) added SEUnit after first conv in EBlocks."""
+"""## 11: (unchanged) added SEUnit after first conv in EBlocks.
+
+"added": the SEUnit after the first conv comes in addition to the one ## 10 put on the
+ResBlock output, so both placements are on.
+"""
 
 from experiments.exp_10 import EXPERIMENT as PARENT
 from speaker_tf.training.entry import run_experiment
@@ -7,7 +11,7 @@ EXPERIMENT = PARENT.derive(
     "exp_11",
     "(unchanged) added SEUnit after first conv in EBlocks",
     {
-        "model.e_block.se": "after_first_conv",
+        "model.e_block.se": ["after_first_conv", "after_res"],
     },
     note="11",
 )

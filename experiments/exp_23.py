@@ -1,4 +1,7 @@
-"""## 23: EBlock: conv -> act -> conv -> act -> ResBlock -> SEUnit +Dense; validation size: 32 => 256."""
+"""## 23: EBlock: conv -> act -> conv -> act -> ResBlock -> SEUnit +Dense; validation size: 32 => 256.
+
+## 12 had already set the validation size to 256, so the config equals ## 22's.
+"""
 
 from experiments.exp_22 import EXPERIMENT as PARENT
 from speaker_tf.training.entry import run_experiment

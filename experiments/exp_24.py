@@ -1,4 +1,7 @@
-"""## 24: (unchanged) EBlock: act -> conv -> act -> conv -> ResBlock -> SEUnit +Dense; validation size: 32 => 256."""
+"""## 24: (unchanged) EBlock: act -> conv -> act -> conv -> ResBlock -> SEUnit +Dense; validation size: 32 => 256.
+
+## 12 had already set the validation size to 256, so the config equals ## 20's.
+"""
 
 from experiments.exp_23 import EXPERIMENT as PARENT
 from speaker_tf.training.entry import run_experiment

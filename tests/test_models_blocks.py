@@ -25,7 +25,7 @@ RES = {"kernel": 3, "norm": "batch", "activation": "swish", "se": True}
 
 
 def eblock(
-    layout=("act", "conv", "act", "conv"), se="after_res", res_blocks=0, dense_skip=True, rank=1, **kw
+    layout=("act", "conv", "act", "conv"), se=("after_res",), res_blocks=0, dense_skip=True, rank=1, **kw
 ):
     return partial(
         apply_e_block,
@@ -228,20 +228,49 @@ def test_e_block_bottleneck_removal_drops_a_conv():
     assert with_bn.count_params() - with_bottleneck.count_params() == 4 * 8
 
 
-def test_e_block_se_placement():
+def se_model(se, res_blocks=1):
     inputs = keras.Input((16, 4))
-    model = keras.Model(inputs, eblock(se="after_first_conv", res_blocks=1)(inputs))
-    order = [name for name, _ in layer_sequence(model, "eblock_1_")]
+    return keras.Model(inputs, eblock(se=se, res_blocks=res_blocks)(inputs))
+
+
+def test_e_block_se_placements():
+    order = [name for name, _ in layer_sequence(se_model(("after_first_conv",)), "eblock_1_")]
     assert (
-        order.index("eblock_1_conv1") < order.index("eblock_1_se_unit_scale") < order.index("eblock_1_act2")
+        order.index("eblock_1_conv1")
+        < order.index("eblock_1_conv1_se_unit_scale")
+        < order.index("eblock_1_act2")
     )
-    inputs = keras.Input((16, 4))
-    model = keras.Model(inputs, eblock(se="after_res", res_blocks=1)(inputs))
-    order = [name for name, _ in layer_sequence(model, "eblock_1_")]
+    assert "eblock_1_se_unit_scale" not in order
+    order = [name for name, _ in layer_sequence(se_model(("after_res",)), "eblock_1_")]
     assert order.index("eblock_1_resblock_1_add") < order.index("eblock_1_se_unit_scale")
-    inputs = keras.Input((16, 4))
-    model = keras.Model(inputs, eblock(se="none")(inputs))
-    assert model.count_params() == 104 + 72
+    assert "eblock_1_conv1_se_unit_scale" not in order
+    # no SEUnit: strided conv 104 + 1x1 72 (no ResBlock)
+    assert se_model((), res_blocks=0).count_params() == 104 + 72
+
+
+def test_e_block_se_placements_combine():
+    # ## 11 "added SEUnit after first conv": on top of ## 10's, not instead of it
+    both = se_model(("after_first_conv", "after_res"))
+    order = [name for name, _ in layer_sequence(both, "eblock_1_")]
+    assert order.index("eblock_1_conv1") < order.index("eblock_1_conv1_se_unit_scale")
+    assert order.index("eblock_1_conv1_se_unit_scale") < order.index("eblock_1_act2")
+    assert order.index("eblock_1_resblock_1_add") < order.index("eblock_1_se_unit_scale")
+    # each SEUnit on C=8 channels with r=1 has 144 parameters
+    assert both.count_params() - se_model(("after_res",)).count_params() == 144
+    assert both.count_params() - se_model(()).count_params() == 2 * 144
+
+
+@pytest.mark.parametrize(
+    "se, message",
+    [
+        ("after_res", "must be a list of placements"),
+        (("after_res", "after_res"), "names a placement twice"),
+        (("before",), "unknown placement 'before'"),
+    ],
+)
+def test_e_block_bad_se_placements(se, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        eblock(se=se)(keras.Input((16, 4)))
 
 
 def test_e_block_2d_on_log_mel():

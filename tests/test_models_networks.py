@@ -26,6 +26,7 @@ from speaker_tf.config.model import (
 from speaker_tf.errors import ConfigError
 from speaker_tf.models import SpeakerClassifier, SpeakerEncoder, build_classifier, build_encoder, min_samples
 from speaker_tf.models.encoder import model_config_from
+from speaker_tf.models.transformer import apply_transformer_block
 
 TINY = ModelConfig(
     in_block=InBlockConfig(channels=4, kernel=3),
@@ -69,6 +70,9 @@ NETWORKS = {
     "transformer_mean_learned": variant(
         network="transformer",
         **{"frontend.kind": "logmel", "transformer.pooling": "mean", "transformer.positional": "learned"},
+    ),
+    "transformer_post_ln": variant(
+        network="transformer", **{"frontend.kind": "logmel", "transformer.norm": "post"}
     ),
 }
 
@@ -162,6 +166,19 @@ def test_embedding_norms_on_attention_networks(norm):
         np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_transformer_block_layer_norm_placement(norm):
+    # post-LN ends each sublayer with a LayerNorm (fresh: gamma 1, beta 0), so every output row
+    # has mean 0 and variance 1; pre-LN ends with the residual add, which keeps the input's scale
+    inputs = keras.Input((6, 8))
+    block = apply_transformer_block(
+        inputs, dim=8, heads=2, ff_dim=16, dropout=0.0, activation="relu", norm=norm
+    )
+    out = keras.ops.convert_to_numpy(keras.Model(inputs, block)(3.0 + 5.0 * random_input((2, 6, 8))))
+    normalised = np.allclose(out.mean(-1), 0, atol=1e-4) and np.allclose(out.var(-1), 1, atol=1e-2)
+    assert normalised == (norm == "post")
+
+
 def test_min_samples_arithmetic():
     # raw: 2 stride-2 EBlocks -> 4 samples; strided hop 40: (4 - 1) * 40 + 1 = 121 (ceil(121 / 40) = 4 frames)
     assert min_samples(TINY) == 4
@@ -188,13 +205,16 @@ def test_model_config_round_trips_through_json():
             {"e_block.res_blocks": (1,) * 9, "e_block.channels": (4,) * 10},
             "model.e_block.res_blocks has 9 entries but model.e_block.channels has 10",
         ),
-        ({"e_block.channels": (4, -8)}, "model.e_block.channels[1]=-8 must be an integer >= 1"),
+        (
+            {"e_block.channels": (4, -8)},
+            "model.e_block.channels=(4, -8) (entry -8) is out of range: it must be >= 1",
+        ),
         ({"in_block.channels": 0}, "model.in_block.channels=0"),
         (
             {"e_block.layout": ("act", "conv", "gelu")},
             "model.e_block.layout=('act', 'conv', 'gelu') has unknown token 'gelu'",
         ),
-        ({"e_block.se": "before"}, "model.e_block.se='before'"),
+        ({"e_block.se": ("before",)}, "model.e_block.se=('before',) has unknown placement 'before'"),
         ({"frontend.kind": "sinc", "frontend.kernel": 250}, "model.frontend.kernel=250 must be odd"),
         ({"frontend.kind": "mfcc"}, "model.frontend.kind='mfcc'"),
         ({"network": "conformer"}, "model.frontend.kind='raw': model.network='conformer' runs on log-mel"),
@@ -210,7 +230,9 @@ def test_model_config_round_trips_through_json():
             {"network": "densenet", "densenet.stage_growth": (4, 8, 16)},
             "model.densenet.stage_growth has 3 entries but model.densenet.layers has 2",
         ),
-        ({"fc.dropout": 1.0}, "model.fc.dropout=1.0 must be in [0, 1)"),
+        ({"fc.dropout": 1.0}, "model.fc.dropout=1.0 is out of range: it must be in [0, 1)"),
+        ({"head.dropout": -0.5}, "model.head.dropout=-0.5 is out of range: it must be in [0, 1)"),
+        ({"e_block.kernel": "3"}, "model.e_block.kernel='3' must be a number >= 1"),
         ({"head.kind": "arcface"}, "model.head.kind='arcface'"),
         ({"res_block.norm": "weight"}, "model.res_block.norm='weight'"),
         ({"activation": "gelu"}, "model.activation='gelu'"),

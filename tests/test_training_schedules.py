@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from speaker_tf.config import OptimConfig
+from speaker_tf.config import ExperimentConfig, OptimConfig
+from speaker_tf.errors import ConfigError
 from speaker_tf.training.schedules import SGDRExponential, WarmupCosine, build_optimizer, build_schedule
 
 
@@ -74,3 +75,50 @@ def test_optimizer_carries_ema_and_clipping():
     assert build_optimizer(OptimConfig(reduce_on_plateau=True), 100).learning_rate.numpy() == pytest.approx(
         1e-3
     )
+
+
+def test_global_clipnorm_clips_all_gradients_together():
+    # gradients (3, 4) and (0, 5): global norm sqrt(50), both scaled by 1 / sqrt(50) (reference 000's
+    # clip); per-variable clipnorm would give (0.6, 0.8) and (0, 1). SGD lr 1, first step = -gradient.
+    optimizer = build_optimizer(
+        OptimConfig(optimizer="sgd", schedule="constant", learning_rate=1.0, ema=0.0, global_clipnorm=1.0), 10
+    )
+    assert optimizer.global_clipnorm == 1.0 and optimizer.clipnorm is None
+    a, b = keras.Variable([0.0, 0.0]), keras.Variable([0.0, 0.0])
+    optimizer.apply_gradients([(np.array([3.0, 4.0], "float32"), a), (np.array([0.0, 5.0], "float32"), b)])
+    np.testing.assert_allclose(a.numpy(), -np.array([3.0, 4.0]) / math.sqrt(50), rtol=1e-5)
+    np.testing.assert_allclose(b.numpy(), -np.array([0.0, 5.0]) / math.sqrt(50), rtol=1e-5)
+    with pytest.raises(ConfigError, match=r"optim\.clipnorm=1\.0 and optim\.global_clipnorm=1\.0"):
+        ExperimentConfig().override({"optim.clipnorm": 1.0, "optim.global_clipnorm": 1.0})
+
+
+def test_fit_with_ema_leaves_the_ema_of_the_weights_in_the_model():
+    """What the trainer evaluates and exports after `fit` is the EMA (callbacks.build's swap included)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    momentum = 0.9
+    model.compile(
+        optimizer=build_optimizer(OptimConfig(schedule="constant", learning_rate=0.05, ema=momentum), 10),
+        loss="mse",
+    )
+    steps: list[list[np.ndarray]] = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: steps.append([w.numpy().copy() for w in model.weights])
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 3)).astype("float32"), rng.standard_normal((32, 2)).astype("float32")
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=3,
+        verbose=0,
+        callbacks=[record, keras.callbacks.SwapEMAWeights(swap_on_epoch=True)],
+    )
+    assert len(steps) == 12
+    ema = [w.copy() for w in steps[0]]  # Keras starts the average at the first step's weights
+    for weights in steps[1:]:
+        ema = [momentum * e + (1 - momentum) * w for e, w in zip(ema, weights, strict=True)]
+    for got, want, last in zip(model.weights, ema, steps[-1], strict=True):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(want, last, atol=1e-4)  # the EMA is not just the last weights

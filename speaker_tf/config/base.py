@@ -2,7 +2,9 @@
 
 An experiment is `ExperimentConfig` plus dotted-key overrides such as
 `{"model.fc.embedding_norm": "l2"}`. Unknown keys and values of the wrong
-type raise `ConfigError` naming the key, the value and close matches.
+type raise `ConfigError` naming the key, the value and close matches; values
+outside the range their field declares (speaker_tf/config/ranges.py) raise it
+after all overrides are applied, so `--dry-run` refuses them too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from speaker_tf.config.data import DataConfig
 from speaker_tf.config.loss import LossConfig
 from speaker_tf.config.model import ModelConfig
+from speaker_tf.config.ranges import check_consistency, check_ranges
 from speaker_tf.config.train import OptimConfig, TrainConfig
 from speaker_tf.errors import ConfigError
 
@@ -36,6 +39,12 @@ class ExperimentConfig:
         """A copy with dotted keys replaced, each value type-checked."""
         return apply_overrides(self, overrides)
 
+    def validate(self) -> "ExperimentConfig":
+        """Raise ConfigError for a value outside its declared range; return self."""
+        check_ranges(self)
+        check_consistency(self)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -45,7 +54,15 @@ class ExperimentConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ExperimentConfig":
         """Rebuild from `to_dict()` output (e.g. a run's saved config.json)."""
-        return apply_overrides(cls(), flatten(values))
+        return apply_overrides(cls(), _upgraded(flatten(values)))
+
+
+def _upgraded(flat: dict[str, Any]) -> dict[str, Any]:
+    """Older saved configs: model.e_block.se was one placement ("none", "after_res", ...)."""
+    se = flat.get("model.e_block.se")
+    if isinstance(se, str):
+        flat["model.e_block.se"] = [] if se == "none" else [se]
+    return flat
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -87,7 +104,7 @@ def apply_overrides(config: ExperimentConfig, overrides: Mapping[str, Any]) -> E
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ConfigError(f"unknown config key {key!r}{hint}")
         config = _replace(config, key.split("."), value, key)
-    return config
+    return config.validate()
 
 
 def _replace(node: Any, parts: list[str], value: Any, key: str) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from speaker_tf.config.ranges import PROBABILITY, ranged
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -24,19 +26,19 @@ class AugmentConfig:
     amplitude: bool = True  # ## 39
     smoothing: bool = True  # ## 40
     multi_step_noise: bool = True  # ## 41: keep adding noise with p_noise
-    max_noise_passes: int = 10  # cap on noise layers per sample (multi-step loop)
-    p_smooth: float = 0.5
-    smooth_sigma: float = 0.75
-    p_noise: float = 0.7
-    noise_std: float = 0.01  # 0.025 in early versions
-    p_noise_smooth: float = 0.8
-    noise_smooth_sigma: float = 1.5
-    amplitude_db: float = 20.0  # pp_amplitude
+    max_noise_passes: int = ranged(10, ge=1)  # cap on noise layers per sample (multi-step loop)
+    p_smooth: float = ranged(0.5, **PROBABILITY)
+    smooth_sigma: float = ranged(0.75, ge=0)
+    p_noise: float = ranged(0.7, **PROBABILITY)
+    noise_std: float = ranged(0.01, ge=0)  # 0.025 in early versions
+    p_noise_smooth: float = ranged(0.8, **PROBABILITY)
+    noise_smooth_sigma: float = ranged(1.5, ge=0)
+    amplitude_db: float = ranged(20.0, ge=0)  # pp_amplitude
     # "datapp": every part applied with its own probability (the original);
     # "clean_one_two": p_clean untouched, else one or two random parts (003).
     policy: Literal["datapp", "clean_one_two"] = "datapp"
-    p_clean: float = 0.1
-    p_two: float = 0.5
+    p_clean: float = ranged(0.1, **PROBABILITY)
+    p_two: float = ranged(0.5, **PROBABILITY)
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,15 @@ class RobustConfig:
 class DataConfig:
     # None: the embedded synthetic corpus (generated on first use).
     root: str | None = None
-    synth_speakers: int = 260  # embedded corpus size: 200 / 20 / 40 split
-    synth_utterances: int = 20
+    synth_speakers: int = ranged(260, ge=6)  # embedded corpus: 200 / 20 / 40 split, >= 2 each
+    synth_utterances: int = ranged(20, ge=2)
     synth_seed: int = 0
-    sample_rate: int = 16000
-    crop_seconds: float = 1.0  # random training crop (2.0 before ## 129)
-    eval_seconds: float = 2.0  # evaluation crop; 0 = whole utterance
-    speakers_per_batch: int = 18  # P
-    utterances_per_speaker: int = 4  # K, "group size"
-    max_train_speakers: int = 0  # 0 = all (early notes used the first 256 / 512)
+    sample_rate: int = ranged(16000, gt=0)
+    crop_seconds: float = ranged(1.0, gt=0)  # random training crop (2.0 before ## 129)
+    eval_seconds: float = ranged(2.0, ge=0)  # evaluation crop; 0 = whole utterance
+    speakers_per_batch: int = ranged(18, ge=2)  # P
+    utterances_per_speaker: int = ranged(4, ge=1)  # K, "group size"
+    max_train_speakers: int = ranged(0, ge=0)  # 0 = all (early notes used the first 256 / 512)
     cache: bool = False
     strict: bool = False  # corpus scans: unreadable files are fatal instead of skipped and counted
     augment: AugmentConfig = field(default_factory=AugmentConfig)

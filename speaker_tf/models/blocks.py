@@ -24,6 +24,7 @@ from speaker_tf.models.layers import L2Normalize
 ACTIVATIONS = ("relu", "swish", "prelu")
 NORMS = ("batch", "batch_renorm", "instance", "group", "layer", "none")
 EBLOCK_TOKENS = ("act", "conv", "bn")
+SE_PLACEMENTS = ("after_first_conv", "after_res")  # EBlock SEUnits: ## 11, ## 10
 # The original's batch-norm decay (tf.contrib.layers.batch_norm decay=0.999).
 BATCH_NORM_MOMENTUM = 0.999
 GROUP_NORM_CHANNELS = 16  # "group" norm: C / 16 groups (reference README)
@@ -195,6 +196,20 @@ def check_layout(layout: Sequence[str], key: str = "model.e_block.layout") -> No
         )
 
 
+def check_se_placements(se: Sequence[str], key: str = "model.e_block.se") -> None:
+    """Each placement at most once, each one of SE_PLACEMENTS."""
+    if isinstance(se, str):
+        raise ConfigError(f"{key}={se!r} must be a list of placements, e.g. [{se!r}]")
+    for placement in se:
+        if placement not in SE_PLACEMENTS:
+            raise ConfigError(
+                f"{key}={tuple(se)!r} has unknown placement {placement!r}; "
+                f"placements are {', '.join(map(repr, SE_PLACEMENTS))}"
+            )
+    if len(set(se)) != len(se):
+        raise ConfigError(f"{key}={tuple(se)!r} names a placement twice")
+
+
 def apply_e_block(
     x: Any,
     *,
@@ -203,7 +218,7 @@ def apply_e_block(
     kernel: int,
     stride: int,
     layout: Sequence[str],
-    se: str,
+    se: Sequence[str],
     dense_skip: bool,
     activation: str,
     res_block: dict[str, Any],
@@ -217,12 +232,14 @@ def apply_e_block(
     main path = `layout` over (kxk conv stride s -> C, 1x1 bottleneck -> C),
     e.g. ("act", "conv", "act", "conv") is pre-activation (## 33),
     ("conv", "act", "conv", "act") post-activation (## 22), "bn" a batch norm
-    (## 34, 35); then `res_blocks` ResBlocks; then an SEUnit (se="after_res",
-    ## 10) unless it came right after the first conv (se="after_first_conv",
-    ## 11). dense_skip ("+Dense"): the block input, average-pooled with the
-    same stride, concatenated to the output (channels in + C).
+    (## 34, 35); then `res_blocks` ResBlocks. SEUnits go where `se` says, any
+    combination of "after_first_conv" (## 11, layers `{name}_conv1_se_unit_*`)
+    and "after_res" (## 10, on the output of the ResBlocks, `{name}_se_unit_*`).
+    dense_skip ("+Dense"): the block input, average-pooled with the same
+    stride, concatenated to the output (channels in + C).
     """
     check_layout(layout)
+    check_se_placements(se)
     inputs = x
     conv_index = 0
     counts = {"act": 0, "bn": 0}
@@ -238,9 +255,13 @@ def apply_e_block(
                 weight_decay=weight_decay,
                 name=f"{name}_conv{conv_index}",
             )(x)
-            if conv_index == 1 and se == "after_first_conv":
+            if conv_index == 1 and "after_first_conv" in se:
                 x = apply_se_unit(
-                    x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit"
+                    x,
+                    rank=rank,
+                    reduction=se_reduction,
+                    weight_decay=weight_decay,
+                    name=f"{name}_conv1_se_unit",
                 )
         else:
             counts[token] += 1
@@ -258,7 +279,7 @@ def apply_e_block(
             name=f"{name}_resblock_{i}",
             **res_block,
         )
-    if se == "after_res":
+    if "after_res" in se:
         x = apply_se_unit(
             x, rank=rank, reduction=se_reduction, weight_decay=weight_decay, name=f"{name}_se_unit"
         )

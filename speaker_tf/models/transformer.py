@@ -1,7 +1,7 @@
 """Transformer speaker encoder on log-mel (reference 000).
 
 log-mel -> subsampling (conv2d, or a linear projection when 1) -> positional
-encoding (sinusoidal or learned) -> [CLS token] -> N pre-LayerNorm
+encoding (sinusoidal or learned) -> [CLS token] -> N pre- or post-LayerNorm
 transformer blocks -> CLS token or mean over time -> LayerNorm -> projection
 to embedding_dim [-> embedding norm].
 """
@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from speaker_tf.config.model import ModelConfig
+from speaker_tf.errors import ConfigError
 from speaker_tf.models.blocks import apply_embedding_norm, make_activation, make_dense, regularizer
 from speaker_tf.models.frontends import apply_conv_subsampling, apply_log_mel
 
@@ -111,27 +112,38 @@ def apply_transformer_block(
     ff_dim: int,
     dropout: float,
     activation: str,
+    norm: str = "pre",
     weight_decay: float = 0.0,
     name: str = "transformer_block",
 ) -> Any:
-    """Pre-LN block: x + MHSA(LN(x)); x + FFN(LN(x))."""
-    y = keras.layers.LayerNormalization(name=f"{name}_mhsa_norm")(x)
-    y = keras.layers.MultiHeadAttention(
-        heads,
-        dim // heads,
-        dropout=dropout,
-        kernel_regularizer=regularizer(weight_decay),
-        name=f"{name}_mhsa",
-    )(y, y)
-    y = keras.layers.Dropout(dropout, name=f"{name}_mhsa_dropout")(y)
-    x = keras.layers.Add(name=f"{name}_mhsa_add")([x, y])
-    y = keras.layers.LayerNormalization(name=f"{name}_ffn_norm")(x)
-    y = make_dense(ff_dim, weight_decay=weight_decay, name=f"{name}_ffn_dense1")(y)
-    y = make_activation(activation, rank=1, name=f"{name}_ffn_act")(y)
-    y = keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout1")(y)
-    y = make_dense(dim, weight_decay=weight_decay, name=f"{name}_ffn_dense2")(y)
-    y = keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout2")(y)
-    return keras.layers.Add(name=f"{name}_ffn_add")([x, y])
+    """Pre-LN: x + MHSA(LN(x)), then x + FFN(LN(x)); post-LN: LN(x + MHSA(x)), then LN(x + FFN(x))."""
+    if norm not in ("pre", "post"):
+        raise ConfigError(f"model.transformer.norm={norm!r} is not one of 'pre', 'post'")
+
+    def sublayer(x: Any, part: str, fn: Any) -> Any:
+        layer_norm = keras.layers.LayerNormalization(name=f"{name}_{part}_norm")
+        y = fn(layer_norm(x) if norm == "pre" else x)
+        x = keras.layers.Add(name=f"{name}_{part}_add")([x, y])
+        return x if norm == "pre" else layer_norm(x)
+
+    def attention(y: Any) -> Any:
+        y = keras.layers.MultiHeadAttention(
+            heads,
+            dim // heads,
+            dropout=dropout,
+            kernel_regularizer=regularizer(weight_decay),
+            name=f"{name}_mhsa",
+        )(y, y)
+        return keras.layers.Dropout(dropout, name=f"{name}_mhsa_dropout")(y)
+
+    def feed_forward(y: Any) -> Any:
+        y = make_dense(ff_dim, weight_decay=weight_decay, name=f"{name}_ffn_dense1")(y)
+        y = make_activation(activation, rank=1, name=f"{name}_ffn_act")(y)
+        y = keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout1")(y)
+        y = make_dense(dim, weight_decay=weight_decay, name=f"{name}_ffn_dense2")(y)
+        return keras.layers.Dropout(dropout, name=f"{name}_ffn_dropout2")(y)
+
+    return sublayer(sublayer(x, "mhsa", attention), "ffn", feed_forward)
 
 
 def apply_transformer(waveform: Any, config: ModelConfig) -> Any:
@@ -155,6 +167,7 @@ def apply_transformer(waveform: Any, config: ModelConfig) -> Any:
             ff_dim=t.ff_dim,
             dropout=t.dropout,
             activation=config.activation,
+            norm=t.norm,
             weight_decay=wd,
             name=f"transformer_{i}",
         )

@@ -2,7 +2,8 @@
 
 Every impossible value raises `ConfigError` naming the dotted key and the
 value, e.g. "model.e_block.res_blocks has 9 entries but
-model.e_block.channels has 10".
+model.e_block.channels has 10"; single-value ranges come from the fields'
+declarations (speaker_tf/config/ranges.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from speaker_tf.config.model import FrontendConfig, ModelConfig
+from speaker_tf.config.ranges import check_ranges
 from speaker_tf.errors import ConfigError
-from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout
+from speaker_tf.models.blocks import ACTIVATIONS, NORMS, check_layout, check_se_placements
 from speaker_tf.models.densenet import time_reduction as densenet_reduction
 from speaker_tf.models.frontends import window_samples
 from speaker_tf.models.pooling import POOLINGS
@@ -27,26 +29,8 @@ def _one_of(key: str, value: Any, allowed: Iterable[Any]) -> None:
         raise ConfigError(f"{key}={value!r} is not one of {', '.join(map(repr, allowed))}")
 
 
-def _at_least(key: str, value: Any, low: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise ConfigError(f"{key}={value!r} must be a number >= {low}")
-
-
-def _fraction(key: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ConfigError(f"{key}={value!r} must be in [0, 1)")
-
-
-def _each_at_least(key: str, values: Any, low: int) -> None:
-    if not isinstance(values, (tuple, list)):
-        raise ConfigError(f"{key}={values!r} must be a list")
-    for i, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{key}[{i}]={value!r} must be an integer >= {low} (in {tuple(values)!r})")
-
-
-def _power_of_two(key: str, value: Any) -> None:
-    _at_least(key, value, 1)
+def _power_of_two(key: str, value: int) -> None:
+    """`value` >= 1 (checked by its declared range) with one bit set."""
     if value & (value - 1):
         raise ConfigError(f"{key}={value!r} must be a power of 2 (1, 2, 4, 8, ...)")
 
@@ -61,9 +45,6 @@ def _log_mel_options_set(fe: FrontendConfig) -> list[tuple[str, Any]]:
 def _check_log_mel_options(fe: FrontendConfig) -> None:
     nyquist = fe.sample_rate / 2.0
     top = nyquist if fe.max_freq is None else fe.max_freq
-    _at_least("model.frontend.min_freq", fe.min_freq, 0)
-    if fe.max_freq is not None:
-        _at_least("model.frontend.max_freq", fe.max_freq, 0)
     if not fe.min_freq < top <= nyquist:
         raise ConfigError(
             f"model.frontend.min_freq={fe.min_freq!r} and model.frontend.max_freq={fe.max_freq!r} "
@@ -71,94 +52,65 @@ def _check_log_mel_options(fe: FrontendConfig) -> None:
         )
     if fe.variance_norm and not fe.mean_norm:
         raise ConfigError("model.frontend.variance_norm=True needs model.frontend.mean_norm=True (CMVN)")
-    _fraction("model.frontend.vtlp_warp", fe.vtlp_warp)
     if fe.vtlp_warp and not 0 < fe.vtlp_boundary_hz < nyquist:
         raise ConfigError(
             f"model.frontend.vtlp_boundary_hz={fe.vtlp_boundary_hz!r} must be in (0, {nyquist:g}) "
             "(below Nyquist)"
         )
-    _at_least("model.frontend.tilt_db", fe.tilt_db, 0)
-    _at_least("model.frontend.tilt_order", fe.tilt_order, 1)
     if fe.tilt_db and fe.mean_norm:
         raise ConfigError(
             f"model.frontend.tilt_db={fe.tilt_db!r} has no effect with model.frontend.mean_norm=True: "
             "per-utterance mean normalisation removes any constant per-band gain; set mean_norm=false"
         )
-    _at_least("model.frontend.cepstra", fe.cepstra, 0)
     if fe.cepstra > fe.n_mels:
         raise ConfigError(
             f"model.frontend.cepstra={fe.cepstra!r} must be <= model.frontend.n_mels={fe.n_mels!r}"
         )
-    _at_least("model.frontend.lifter", fe.lifter, 0)
     if fe.lifter and not fe.cepstra:
         raise ConfigError(f"model.frontend.lifter={fe.lifter!r} needs model.frontend.cepstra > 0")
 
 
 def validate(config: ModelConfig) -> None:
-    """Raise ConfigError for the first impossible value in `config`."""
+    """Raise ConfigError for the first impossible value in `config`.
+
+    Ranges of single values are declared next to each field (speaker_tf/config/ranges.py);
+    this adds the choices and the rules between fields.
+    """
+    check_ranges(config, "model.")
     _one_of("model.network", config.network, NETWORKS)
     _one_of("model.activation", config.activation, ACTIVATIONS)
     _one_of("model.pooling", config.pooling, POOLINGS)
-    _at_least("model.se_reduction", config.se_reduction, 1)
-    _at_least("model.embedding_dim", config.embedding_dim, 1)
-    _at_least("model.weight_decay", config.weight_decay, 0)
 
     fe = config.frontend
     _one_of("model.frontend.kind", fe.kind, FRONTENDS)
-    _at_least("model.frontend.sample_rate", fe.sample_rate, 1)
-    if fe.kind in ("strided", "sinc"):
-        _at_least("model.frontend.filters", fe.filters, 1)
-        _at_least("model.frontend.kernel", fe.kernel, 1)
-        _at_least("model.frontend.stride", fe.stride, 1)
-        if fe.kind == "sinc" and fe.kernel % 2 == 0:
-            raise ConfigError(
-                f"model.frontend.kernel={fe.kernel!r} must be odd for the sinc front end (symmetric filters)"
-            )
+    if fe.kind == "sinc" and fe.kernel % 2 == 0:
+        raise ConfigError(
+            f"model.frontend.kernel={fe.kernel!r} must be odd for the sinc front end (symmetric filters)"
+        )
     if fe.kind == "logmel":
-        _at_least("model.frontend.n_mels", fe.n_mels, 1)
-        for key in ("win_ms", "hop_ms"):
-            value = getattr(fe, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"model.frontend.{key}={value!r} must be > 0")
-        for key in ("time_masks", "time_mask_width", "freq_masks", "freq_mask_width"):
-            _at_least(f"model.frontend.{key}", getattr(fe, key), 0)
         _check_log_mel_options(fe)
     else:
         for key, value in _log_mel_options_set(fe):
             raise ConfigError(f"model.frontend.{key}={value!r} needs model.frontend.kind='logmel'")
 
     if config.network in ("seresnet", "densenet"):
-        _at_least("model.in_block.channels", config.in_block.channels, 1)
-        _at_least("model.in_block.kernel", config.in_block.kernel, 1)
-        _at_least("model.res_block.kernel", config.res_block.kernel, 1)
         _one_of("model.res_block.norm", config.res_block.norm, NORMS)
-        fc = config.fc
-        _at_least("model.fc.width", fc.width, 1)
-        _one_of("model.fc.layers", fc.layers, (1, 2))
-        _fraction("model.fc.dropout", fc.dropout)
+        _one_of("model.fc.layers", config.fc.layers, (1, 2))
     _one_of("model.fc.embedding_norm", config.fc.embedding_norm, ("none", "batch", "layer", "l2"))
 
     if config.network == "seresnet":
         eb = config.e_block
-        _each_at_least("model.e_block.channels", eb.channels, 1)
-        _each_at_least("model.e_block.res_blocks", eb.res_blocks, 0)
         if len(eb.res_blocks) != len(eb.channels):
             raise ConfigError(
                 f"model.e_block.res_blocks has {len(eb.res_blocks)} entries but "
                 f"model.e_block.channels has {len(eb.channels)}"
             )
-        _at_least("model.e_block.kernel", eb.kernel, 1)
-        _at_least("model.e_block.stride", eb.stride, 1)
         check_layout(eb.layout)
-        _one_of("model.e_block.se", eb.se, ("after_res", "after_first_conv", "none"))
+        check_se_placements(eb.se)
     elif config.network == "densenet":
         dn = config.densenet
-        _at_least("model.densenet.growth", dn.growth, 1)
-        _at_least("model.densenet.kernel", dn.kernel, 1)
-        _each_at_least("model.densenet.layers", dn.layers, 1)
         if not dn.layers:
             raise ConfigError("model.densenet.layers=() needs at least one stage")
-        _each_at_least("model.densenet.stage_growth", dn.stage_growth, 1)
         if dn.stage_growth and len(dn.stage_growth) != len(dn.layers):
             raise ConfigError(
                 f"model.densenet.stage_growth has {len(dn.stage_growth)} entries but "
@@ -173,29 +125,21 @@ def validate(config: ModelConfig) -> None:
                 f"model.frontend.kind={fe.kind!r}: model.network={config.network!r} runs on log-mel "
                 "features; set model.frontend.kind='logmel'"
             )
-        for key in ("dim", "layers", "heads"):
-            _at_least(f"{prefix}.{key}", getattr(section, key), 1)
         if section.dim % section.heads:
             raise ConfigError(
                 f"{prefix}.dim={section.dim!r} must be divisible by {prefix}.heads={section.heads!r}"
             )
         _power_of_two(f"{prefix}.subsampling", section.subsampling)
-        _fraction(f"{prefix}.dropout", section.dropout)
-        if config.network == "conformer":
-            _at_least(f"{prefix}.ff_mult", section.ff_mult, 1)
-            _at_least(f"{prefix}.conv_kernel", section.conv_kernel, 1)
-        else:
-            _at_least(f"{prefix}.ff_dim", section.ff_dim, 1)
+        if config.network == "transformer":
             _one_of(f"{prefix}.pooling", section.pooling, ("cls", "mean"))
+            _one_of(f"{prefix}.norm", section.norm, ("pre", "post"))
             _one_of(f"{prefix}.positional", section.positional, ("sinusoidal", "learned"))
-            _at_least(f"{prefix}.max_frames", section.max_frames, 1)
 
-    head = config.head
     _one_of(
-        "model.head.kind", head.kind, ("dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam")
+        "model.head.kind",
+        config.head.kind,
+        ("dense", "act_dense", "dense_act_dense", "act_dense_act_dense", "aam"),
     )
-    _at_least("model.head.hidden", head.hidden, 1)
-    _fraction("model.head.dropout", head.dropout)
 
 
 def time_reduction(config: ModelConfig) -> tuple[int, str]:

@@ -109,10 +109,12 @@ def build_schedule(config: OptimConfig, total_steps: int):
 
 
 def build_optimizer(config: OptimConfig, total_steps: int) -> keras.optimizers.Optimizer:
-    """Nadam / Adam / SGD with the schedule, optional clipping and weight EMA."""
+    """Nadam / Adam / SGD with the schedule, optional clipping (per variable or global) and weight EMA."""
     kwargs = {"learning_rate": build_schedule(config, total_steps)}
     if config.clipnorm > 0:
         kwargs["clipnorm"] = config.clipnorm
+    if config.global_clipnorm > 0:
+        kwargs["global_clipnorm"] = config.global_clipnorm
     if config.ema > 0:
         kwargs.update(use_ema=True, ema_momentum=config.ema)
     cls = {"nadam": keras.optimizers.Nadam, "adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
