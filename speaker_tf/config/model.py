@@ -44,7 +44,7 @@ class FrontendConfig:
     min_freq: float = ranged(20.0, ge=0)  # filterbank band in Hz; max None = Nyquist
     max_freq: float | None = None  # (100 / 4000: the band every channel, telephone too, keeps)
     variance_norm: bool = False  # CMVN: also divide each band by its per-utterance std (needs mean_norm)
-    vtlp_warp: float = ranged(0.0, ge=0, le=1)  # VTLP (Jaitly & Hinton 2013), training: warp ~ U(1 +- w)
+    vtlp_warp: float = ranged(0.0, ge=0, lt=1)  # VTLP (Jaitly & Hinton 2013), training: warp ~ U(1 +- w)
     vtlp_boundary_hz: float = ranged(4800.0, gt=0)  # where the piecewise-linear warp bends (their F_hi)
     tilt_db: float = ranged(0.0, ge=0)  # training: random EQ per utterance, coefficients ~ U(+-tilt_db) dB;
     tilt_order: int = ranged(2, ge=1)  # its degree (1 tilt, 2 + curvature); needs mean_norm=false
