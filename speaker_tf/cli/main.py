@@ -24,6 +24,7 @@ COMMANDS = {
     "verify": "speaker_tf.cli.verify",
     "enroll": "speaker_tf.cli.enroll",
     "identify": "speaker_tf.cli.identify",
+    "sweep": "speaker_tf.cli.sweep",
 }
 
 

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,9 +35,18 @@ def resolve_config(
 
 
 def train(
-    experiment: Experiment, config: ExperimentConfig, out: str = "runs", resume: str | None = None
+    experiment: Experiment,
+    config: ExperimentConfig,
+    out: str = "runs",
+    resume: str | None = None,
+    extra_callbacks: Sequence[Any] = (),
 ) -> Path:
-    """The whole job; returns the run directory."""
+    """The whole job; returns the run directory.
+
+    `extra_callbacks` (keras callbacks) run after the run's own, so they see `val_eer`
+    in the epoch logs and their `on_train_end` runs after the others cleaned up
+    (a sweep's pruning callback raises there).
+    """
     import keras
 
     from speaker_tf.data.pipeline import train_dataset
@@ -73,7 +83,7 @@ def train(
 
     dataset = train_dataset(data.train_paths, data.train_labels, config.data, seed=config.train.seed)
     dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
-    callbacks = run_callbacks.build(run, config, encoder, data.val)
+    callbacks = run_callbacks.build(run, config, encoder, data.val) + list(extra_callbacks)
     started = time.perf_counter()
     history = model.fit(
         dataset,
