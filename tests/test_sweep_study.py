@@ -69,7 +69,7 @@ def test_a_killed_sweep_resumes_and_loses_no_finished_trial(space, tiny_corpus, 
     command = _command(space, tiny_corpus, db, "kill", "--trials", "3", "--heartbeat", "1")
     with open(tmp_path / "first.log", "w") as log:
         first = subprocess.Popen(command, cwd=tmp_path, env=_env(), stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900
         # kill it once a trial has finished and the next one is training
         while time.monotonic() < deadline and first.poll() is None:
             time.sleep(1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 HELP = "Optuna study over an experiment's config (minimises val EER; resumable, parallel-safe)"
@@ -78,20 +77,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         default_trial=not args.no_default_trial,
     )
-    definition = {
-        "experiment": experiment.name,
-        "profile": config.train.profile,
-        "data": args.data,
-        "fixed": dict(space.fixed),
-        "sets": dict(config_sets(args.overrides)),
-        "params": [dataclasses.asdict(p) for p in space.params],
-        "epochs": config.train.epochs,
-    }
+    definition = sweep.study_definition(experiment, config, space, args.data, args.overrides)
     sweep.run_sweep(experiment, config, space, settings, definition)
     return 0
-
-
-def config_sets(overrides: list[str]) -> list[tuple[str, object]]:
-    from speaker_tf.config.base import parse_assignment
-
-    return [parse_assignment(text) for text in overrides]

@@ -4,6 +4,7 @@ The study lives in its storage (e.g. sqlite), so a killed or interrupted sweep r
 with the same command and several processes can work on one study at once:
 - every trial runs with a heartbeat; a trial whose process died (no heartbeat for two
   intervals) is marked FAIL by the next process and retried once with the same params;
+- a trial interrupted with Ctrl-C is marked FAIL and its params are queued again;
 - `--trials N` counts finished (complete or pruned) trials of the whole study, so a
   resumed or parallel sweep stops when the study, not the process, has N.
 The first trial of a new study runs the experiment's own values of the searched keys
@@ -13,6 +14,7 @@ default on the same validation trials and the same budget.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -71,6 +73,25 @@ def base_config(
     return config.override(overrides)
 
 
+def study_definition(
+    experiment: Experiment,
+    config: ExperimentConfig,
+    space: SearchSpace,
+    data: str | None,
+    sets: Sequence[str],
+) -> dict[str, Any]:
+    """What makes trials comparable; stored with the study so a resume cannot mix in other trials."""
+    return {
+        "experiment": experiment.name,
+        "profile": config.train.profile,
+        "data": data,
+        "fixed": dict(space.fixed),
+        "sets": dict(parse_assignment(text) for text in sets),
+        "params": [dataclasses.asdict(p) for p in space.params],
+        "epochs": config.train.epochs,
+    }
+
+
 def objective(experiment: Experiment, config: ExperimentConfig, space: SearchSpace, runs: Path) -> Callable:
     """Optuna objective: train with the sampled overrides, return the final validation EER."""
 
@@ -87,9 +108,13 @@ def objective(experiment: Experiment, config: ExperimentConfig, space: SearchSpa
         trial.set_user_attr("out", str(trial_out))
         print(f"trial {trial.number}: {json.dumps(sampled)}", flush=True)
         keras.backend.clear_session()  # one process runs many trials
-        run_path = train(
-            experiment, config.override(sampled), out=str(trial_out), extra_callbacks=[PruningCallback(trial)]
-        )
+        pruning = PruningCallback(trial)
+        try:
+            run_path = train(experiment, config.override(sampled), str(trial_out), extra_callbacks=[pruning])
+        except KeyboardInterrupt:  # Optuna marks this trial failed; the resumed sweep runs its params again
+            attrs = {k: v for k, v in trial.user_attrs.items() if k == "default"}
+            trial.study.enqueue_trial(trial.params, user_attrs={**attrs, "retry_of": trial.number})
+            raise
         metrics = RunDir(run_path).metrics()
         trial.set_user_attr("run_dir", str(run_path))
         trial.set_user_attr("test_eer", float(metrics["eer"]))
@@ -122,9 +147,10 @@ def open_study(settings: SweepSettings, definition: dict[str, Any]) -> Any:
         pruner=_pruner(settings.pruner, definition["epochs"]),
     )
     stored = study.user_attrs.get("definition")
+    definition = json.loads(json.dumps(definition))  # as stored: tuples become lists
     if stored is None:
         study.set_user_attr("definition", definition)
-    elif stored != json.loads(json.dumps(definition)):
+    elif stored != definition:
         changed = sorted(k for k in set(stored) | set(definition) if stored.get(k) != definition.get(k))
         raise SpaceError(
             f"study {settings.study!r} in {settings.storage} was started with a different "
