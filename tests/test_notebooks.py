@@ -29,9 +29,10 @@ def test_every_notebook_is_committed_without_outputs():
 
 def _execute(name: str, cwd: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
     """Run a notebook in a fresh kernel (which inherits this environment) from `cwd`."""
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))  # the kernel imports this checkout
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend makes the figures
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)

@@ -90,7 +90,7 @@ def test_a_killed_sweep_resumes_and_loses_no_finished_trial(space, tiny_corpus, 
     assert before[0].user_attrs["default"]  # a new study starts with the experiment's own values
     killed = before[1]
 
-    resumed = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=1800)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "study 'kill'" in resumed.stdout and "1 finished trial(s), 2 to go" in resumed.stdout
     after = _load(db, "kill").get_trials()
@@ -131,7 +131,7 @@ def test_two_processes_share_one_study(space, tiny_corpus, tmp_path):
                          text=True)
         for _ in range(2)
     ]  # fmt: skip
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    outputs = [p.communicate(timeout=1800)[0] for p in procs]
     for proc, output in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, output[-3000:]
         assert "trial " in output  # each process trained at least one trial

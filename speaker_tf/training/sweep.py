@@ -31,6 +31,7 @@ PRUNERS = ("median", "hyperband", "none")
 PLOTS = ("history", "importance", "contour", "parallel_coordinates")
 BEST_FILE = "best.json"
 BEST_RUN_LINK = "best_run"
+SQLITE = "sqlite:///"
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,11 @@ class SweepSettings:
 
 def default_out(storage: str, study: str) -> Path:
     """Outputs go beside an sqlite database, in a folder named after the study."""
-    prefix = "sqlite:///"
-    if not storage.startswith(prefix):
+    if not storage.startswith(SQLITE):
         raise SpaceError(
             f"--out is needed for storage {storage!r} (outputs default to the sqlite file's folder)"
         )
-    return Path(storage[len(prefix) :]).parent / study
+    return Path(storage[len(SQLITE) :]).parent / study
 
 
 def base_config(
@@ -129,6 +129,8 @@ def open_study(settings: SweepSettings, definition: dict[str, Any]) -> Any:
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+    if settings.storage.startswith(SQLITE):  # sqlite creates the file, not its folder
+        Path(settings.storage[len(SQLITE) :]).parent.mkdir(parents=True, exist_ok=True)
     storage = RDBStorage(
         settings.storage,
         engine_kwargs={"connect_args": {"timeout": 120}} if settings.storage.startswith("sqlite") else None,
