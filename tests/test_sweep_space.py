@@ -259,3 +259,16 @@ def test_plots_a_study_cannot_support_yet_are_skipped(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "plot importance: skipped (needs 2 completed trials)" in out
     assert "plot contour: skipped (needs 2 parameters and 2 completed trials)" in out
+
+
+SPACES = sorted((REPO / "experiments" / "spaces").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SPACES, ids=lambda p: p.name)
+def test_every_committed_space_is_valid_for_its_experiment_and_holds_its_default(path):
+    import yaml
+
+    name = yaml.safe_load(path.read_text())["experiment"]
+    profiled = profiles.apply("cpu", load_experiment(name).config)
+    space = load_space(path, profiled, name)
+    assert space.defaults(profiled) is not None
