@@ -131,13 +131,16 @@ def open_study(settings: SweepSettings, definition: dict[str, Any]) -> Any:
 
     if settings.storage.startswith(SQLITE):  # sqlite creates the file, not its folder
         Path(settings.storage[len(SQLITE) :]).parent.mkdir(parents=True, exist_ok=True)
-    storage = RDBStorage(
-        settings.storage,
-        engine_kwargs={"connect_args": {"timeout": 120}} if settings.storage.startswith("sqlite") else None,
-        heartbeat_interval=settings.heartbeat_seconds,
-        grace_period=2 * settings.heartbeat_seconds,
-        heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
-    )
+    sqlite = settings.storage.startswith("sqlite")  # wait for another process's lock, do not fail
+    with warnings.catch_warnings():  # heartbeats and their retry callback are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = RDBStorage(
+            settings.storage,
+            engine_kwargs={"connect_args": {"timeout": 120}} if sqlite else None,
+            heartbeat_interval=settings.heartbeat_seconds,
+            grace_period=2 * settings.heartbeat_seconds,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
+        )
     study = optuna.create_study(
         storage=storage,
         study_name=settings.study,
