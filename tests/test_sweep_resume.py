@@ -111,6 +111,7 @@ def test_pruning_callback_reports_and_stops_a_bad_trial():
         study.tell(good, value)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     trial = study.ask()
+    model.stop_training = False  # as fit() starts
     callback = PruningCallback(trial)
     callback.set_model(model)
     callback.on_epoch_end(0, {"loss": 1.0})  # no val_eer this epoch: nothing reported
