@@ -213,7 +213,7 @@ def run_sweep(
     )
     if remaining > 0:
         study.optimize(
-            objective(experiment, config, space, settings.out / "runs"),
+            objective(experiment, config, space, (settings.out / "runs").resolve()),
             n_trials=remaining,
             callbacks=[MaxTrialsCallback(settings.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))],
             gc_after_trial=True,
