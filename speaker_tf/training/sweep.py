@@ -28,7 +28,6 @@ from speaker_tf.config.experiment import Experiment
 from speaker_tf.training.space import SearchSpace, SpaceError
 
 PRUNERS = ("median", "hyperband", "none")
-PLOTS = ("history", "importance", "contour", "parallel_coordinates")
 BEST_FILE = "best.json"
 BEST_RUN_LINK = "best_run"
 SQLITE = "sqlite:///"
