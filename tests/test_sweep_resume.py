@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import keras
@@ -142,3 +143,31 @@ def test_pruning_stops_model_fit_after_the_epoch_and_raises_at_the_end():
     with pytest.raises(optuna.TrialPruned):
         model.fit(x, x[:, :1], epochs=5, verbose=0, callbacks=[FakeValidation(), PruningCallback(trial)])
     assert seen == [0, 1]  # pruned at the end of the second epoch
+
+
+OPEN_STUDY = """
+import sys
+from pathlib import Path
+from speaker_tf.training.sweep import SweepSettings, open_study
+settings = SweepSettings(storage=sys.argv[1], study="race", trials=2, out=Path(sys.argv[2]))
+print(open_study(settings, {"epochs": 1}).study_name)
+"""
+
+
+def test_processes_creating_one_new_study_at_once_do_not_collide(tmp_path):
+    """Optuna's sqlite table setup races between processes; the sweep serialises it."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for round_ in range(2):
+        url = f"sqlite:///{tmp_path / f'r{round_}' / 's.db'}"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", OPEN_STUDY, url, str(tmp_path)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for _ in range(4)
+        ]  # fmt: skip
+        for proc in procs:
+            out = proc.communicate(timeout=300)[0]
+            assert proc.returncode == 0, out[-2000:]
+        assert [s.study_name for s in optuna.get_all_study_summaries(url)] == ["race"]

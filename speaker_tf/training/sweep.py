@@ -14,11 +14,13 @@ default on the same validation trials and the same budget.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,11 +127,41 @@ def objective(experiment: Experiment, config: ExperimentConfig, space: SearchSpa
 
 def open_study(settings: SweepSettings, definition: dict[str, Any]) -> Any:
     """Create or load the study; refuse to mix trials of a different definition into it."""
+    definition = json.loads(json.dumps(definition))  # as stored: tuples become lists
+    with _creation_lock(settings.storage):
+        study = _create(settings, definition)
+        stored = study.user_attrs.get("definition")
+        if stored is None:
+            study.set_user_attr("definition", definition)
+    if stored is not None and stored != definition:
+        changed = sorted(k for k in set(stored) | set(definition) if stored.get(k) != definition.get(k))
+        raise SpaceError(
+            f"study {settings.study!r} in {settings.storage} was started with a different "
+            f"{', '.join(changed)}; resume with the same command or pick another --study"
+        )
+    return study
+
+
+@contextlib.contextmanager
+def _creation_lock(storage: str) -> Iterator[None]:
+    """Serialise creating an sqlite study across processes (Optuna's table setup races otherwise)."""
+    if not storage.startswith(SQLITE):
+        yield
+        return
+    db = Path(storage[len(SQLITE) :])
+    db.parent.mkdir(parents=True, exist_ok=True)  # sqlite creates the file, not its folder
+    with open(db.with_name(f".{db.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _create(settings: SweepSettings, definition: dict[str, Any]) -> Any:
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
-    if settings.storage.startswith(SQLITE):  # sqlite creates the file, not its folder
-        Path(settings.storage[len(SQLITE) :]).parent.mkdir(parents=True, exist_ok=True)
     sqlite = settings.storage.startswith("sqlite")  # wait for another process's lock, do not fail
     with warnings.catch_warnings():  # heartbeats and their retry callback are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -150,16 +182,6 @@ def open_study(settings: SweepSettings, definition: dict[str, Any]) -> Any:
         ),
         pruner=_pruner(settings.pruner, definition["epochs"]),
     )
-    stored = study.user_attrs.get("definition")
-    definition = json.loads(json.dumps(definition))  # as stored: tuples become lists
-    if stored is None:
-        study.set_user_attr("definition", definition)
-    elif stored != definition:
-        changed = sorted(k for k in set(stored) | set(definition) if stored.get(k) != definition.get(k))
-        raise SpaceError(
-            f"study {settings.study!r} in {settings.storage} was started with a different "
-            f"{', '.join(changed)}; resume with the same command or pick another --study"
-        )
     return study
 
 
