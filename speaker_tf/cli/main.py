@@ -24,6 +24,7 @@ COMMANDS = {
     "verify": "speaker_tf.cli.verify",
     "enroll": "speaker_tf.cli.enroll",
     "identify": "speaker_tf.cli.identify",
+    "sweep": "speaker_tf.cli.sweep",
 }
 # Commands that load TensorFlow: its start-up noise is hidden unless --verbose.
 MODEL_COMMANDS = {"train", "score", "export", "embed", "verify", "enroll", "identify"}

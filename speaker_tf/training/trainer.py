@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,9 +47,18 @@ def resolve_config(
 
 
 def train(
-    experiment: Experiment, config: ExperimentConfig, out: str = "runs", resume: str | None = None
+    experiment: Experiment,
+    config: ExperimentConfig,
+    out: str = "runs",
+    resume: str | None = None,
+    extra_callbacks: Sequence[Any] = (),
 ) -> Path:
-    """The whole job; returns the run directory."""
+    """The whole job; returns the run directory.
+
+    `extra_callbacks` (keras callbacks) run after the run's own, so they see `val_eer`
+    in the epoch logs and their `on_train_end` runs after the others cleaned up
+    (a sweep's pruning callback raises there).
+    """
     import keras
 
     from speaker_tf.data.pipeline import train_classes, train_dataset
@@ -93,7 +103,8 @@ def train(
     dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
     callbacks = run_callbacks.build(run, config, encoder, data.val)
     state = ResumeState(run.backup, callbacks, restored)
-    callbacks.append(state)  # last: it reads and restores the other callbacks' state
+    callbacks.append(state)  # after the run's own: it reads and restores their state
+    callbacks += list(extra_callbacks)  # last: a sweep's pruning raises in on_train_end
     if restored.step == 0:
         tensorboard.write_hparams(run.log_dir, config, trial_id=f"{experiment.name}/{run.path.name}")
         tensorboard.write_graph(run.log_dir, encoder, crop)
