@@ -198,18 +198,35 @@ def _decode_all(paths: Sequence[str], sample_rate: int) -> tuple[tf.Tensor, tf.T
     return tf.constant(flat), tf.constant(offsets), tf.constant(peaks)
 
 
+def _shard_rows(batch: int, shard_index: int, num_shards: int) -> slice:
+    """The rows of a global batch that input pipeline `shard_index` of `num_shards` produces."""
+    if num_shards < 1 or not 0 <= shard_index < num_shards:
+        raise ValueError(f"shard_index must be in [0, num_shards), got {shard_index} of {num_shards}")
+    if batch % num_shards:
+        raise ConfigError(
+            f"the P x K batch of {batch} does not split evenly into {num_shards} input pipelines"
+        )
+    size = batch // num_shards
+    return slice(shard_index * size, (shard_index + 1) * size)
+
+
 def train_dataset(
     paths: Sequence[str],
     labels: Sequence[int],
     config: DataConfig,
     seed: int,
+    shard_index: int = 0,
+    num_shards: int = 1,
 ) -> tf.data.Dataset:
     """Infinite stream of P x K batches: (waveforms float32 [P*K, crop], labels int32 [P*K]).
 
     P = `config.speakers_per_batch` distinct speakers, K =
     `config.utterances_per_speaker` utterances each, labels grouped; random
     crops of `config.crop_seconds`; DataPP when `config.augment.enabled`.
-    The same `seed` gives the same batches.
+    The same `seed` gives the same batches. With `num_shards` > 1 (one input
+    pipeline per worker) the stream holds only rows [i * B / n, (i + 1) * B / n)
+    of every global batch (i = `shard_index`), and only those are read: the
+    shards of a step concatenated are the single-pipeline batch.
     """
     paths = [str(p) for p in paths]
     label_arr = np.asarray(labels)
@@ -243,6 +260,7 @@ def train_dataset(
         _check_augment(config.augment)
 
     batch = p_count * k_count
+    rows = _shard_rows(batch, shard_index, num_shards)
     n_speakers, max_files = table.shape
     speakers_t = tf.constant(speakers)
     table_t = tf.constant(table)
@@ -266,7 +284,7 @@ def train_dataset(
         files = tf.gather(tf.gather(table_t, chosen), column, batch_dims=1)
         batch_labels = tf.repeat(tf.gather(speakers_t, chosen), k_count)
         element = step * batch + tf.range(batch, dtype=tf.int64)
-        return tf.reshape(files, [batch]), batch_labels, element
+        return tf.reshape(files, [batch])[rows], batch_labels[rows], element[rows]
 
     # Each example: crop the decoded utterance, then divide the crop by the whole
     # utterance's peak (same values as normalising first, without touching
@@ -302,7 +320,7 @@ def train_dataset(
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .batch(batch, drop_remainder=True)
+        .batch(rows.stop - rows.start, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -28,13 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compute budget applied on top of the experiment (auto: cpu on the embedded corpus, else full)",
     )
     parser.add_argument("--resume", help="continue the run in this run directory")
+    parser.add_argument(
+        "--strategy",
+        choices=["default", "mirrored", "multiworker", "tpu"],
+        help="data parallelism, same as --set train.strategy=...; multiworker reads TF_CONFIG",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
 
 
 def run(experiment: Experiment, args: argparse.Namespace) -> int:
     from speaker_tf.training.trainer import resolve_config, train
 
-    config = resolve_config(experiment, args.overrides, args.data, args.profile, args.resume)
+    overrides = list(args.overrides) + ([f"train.strategy={args.strategy}"] if args.strategy else [])
+    config = resolve_config(experiment, overrides, args.data, args.profile, args.resume)
     if args.dry_run:
         print(config.to_json())
         return 0

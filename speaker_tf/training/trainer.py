@@ -42,13 +42,17 @@ def train(
     from speaker_tf.data.pipeline import train_dataset
     from speaker_tf.models import build_classifier, build_encoder
     from speaker_tf.training import callbacks as run_callbacks
-    from speaker_tf.training import evaluate
+    from speaker_tf.training import distribute, evaluate
     from speaker_tf.training.objectives import needs_head, training_model
     from speaker_tf.training.schedules import build_optimizer
     from speaker_tf.training.splits import load_run_data
     from speaker_tf.training.warm_start import warm_start
 
-    run = RunDir.open(resume) if resume else RunDir.create(out, experiment.name, config)
+    # First: a multi-worker / logical-CPU strategy must exist before any other TensorFlow op.
+    strategy = distribute.build_strategy(config.train.strategy, config.train.devices)
+    distribute.check_config(config, strategy.num_replicas_in_sync)
+    worker = distribute.current_worker() if config.train.strategy == "multiworker" else distribute.Worker()
+    run, chief_run = distribute.run_dirs(worker, out, experiment.name, config, resume)
     print(f"{experiment.name}: {experiment.change}")
     print(f"run directory: {run.path}")
     profiles.announce(config)
@@ -61,19 +65,29 @@ def train(
         f"corpus: {data.corpus_root} ({len(data.train_paths)} training files, {len(data.speakers)} speakers)"
     )
     crop = int(round(config.data.crop_seconds * config.data.sample_rate))
-    encoder = build_encoder(config.model, crop)
-    classifier = (
-        build_classifier(encoder, config.model, len(data.speakers)) if needs_head(config) else encoder
-    )
-    model, compile_args = training_model(classifier, config, len(data.speakers))
-    total_steps = config.train.epochs * config.train.steps_per_epoch
-    model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
+    with strategy.scope():  # model, optimizer (with EMA), losses and metrics live on every replica
+        encoder = build_encoder(config.model, crop)
+        classifier = (
+            build_classifier(encoder, config.model, len(data.speakers)) if needs_head(config) else encoder
+        )
+        model, compile_args = training_model(classifier, config, len(data.speakers))
+        distribute.sync_batch_norm(model, strategy.num_replicas_in_sync)
+        compile_args = distribute.gather_batch_losses(compile_args, distribute.batch_level_terms(config))
+        total_steps = config.train.epochs * config.train.steps_per_epoch
+        model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
     if experiment.warm_start and not resume:
         warm_start(encoder, experiment.warm_start, out)
 
-    dataset = train_dataset(data.train_paths, data.train_labels, config.data, seed=config.train.seed)
-    dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
+    targets = _fit_targets(list(model.output_names), config.loss.center_weight > 0)
+    dataset = distribute.distribute_dataset(
+        strategy,
+        lambda index, count: train_dataset(
+            data.train_paths, data.train_labels, config.data, config.train.seed, index, count
+        ).map(targets),
+        config.data.speakers_per_batch * config.data.utterances_per_speaker,
+    )
     callbacks = run_callbacks.build(run, config, encoder, data.val)
+    callbacks = distribute.worker_callbacks(callbacks, config, worker, encoder, chief_run)
     started = time.perf_counter()
     history = model.fit(
         dataset,
@@ -84,6 +98,11 @@ def train(
         shuffle=False,  # the pipeline samples P x K batches itself
     )
     wall = time.perf_counter() - started  # fit leaves EMA weights in the model when EMA is on
+    if not worker.is_chief:  # the chief evaluates and exports; a worker's files were temporary
+        distribute.remove_worker_dir(run)
+        return chief_run.path if chief_run else run.path
+    if config.train.strategy == "multiworker":  # evaluate and export without collective ops
+        encoder = distribute.detached_copy(encoder, lambda: build_encoder(config.model, crop))
 
     results = evaluate.final(encoder, config, data, run)
     steps = int(model.optimizer.iterations.numpy())
