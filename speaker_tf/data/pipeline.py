@@ -289,7 +289,11 @@ def train_dataset(
     # Each example: crop the decoded utterance, then divide the crop by the whole
     # utterance's peak (same values as normalising first, without touching
     # the samples outside the crop).
-    if config.cache:
+    if config.records:  # packed TFRecord shards: read each crop from its shard, same values
+        from speaker_tf.data.records import crop_loader
+
+        load_crop = crop_loader(config.records, paths, crop, config.sample_rate)
+    elif config.cache:
         flat, offsets, peaks = _decode_all(paths, config.sample_rate)
 
         def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

@@ -305,17 +305,21 @@ def remove_worker_dir(run) -> None:
     shutil.rmtree(run.path.parent.parent, ignore_errors=True)
 
 
-def worker_callbacks(callbacks: list, config, worker: Worker, encoder: keras.Model, chief_run) -> list:
-    """The run's callbacks adapted to this worker.
+def worker_callbacks(
+    callbacks: list, worker: Worker, encoder: keras.Model, chief_run, replicas: int
+) -> list:
+    """The run's callbacks adapted to this worker and `replicas` replicas.
 
     Every worker restores backups from the chief's run (`chief_run`, or its own
-    when it is the chief); only the chief validates, and under multiworker it does
-    so with eager calls of `encoder` (no collectives the other workers would have to join).
+    when it is the chief); only the chief validates, with eager calls of `encoder`:
+    under a strategy `predict_on_batch` runs the batch on every replica and
+    concatenates the copies, and under multiworker it is a collective step the
+    other workers would have to join.
     """
     from speaker_tf.evaluation.callback import VerificationCallback
     from speaker_tf.training.callbacks import ProjectorCallback
 
-    if config.train.strategy != "multiworker":
+    if replicas == 1:
         return callbacks
     adapted = []
     for callback in callbacks:
@@ -339,8 +343,8 @@ def worker_callbacks(callbacks: list, config, worker: Worker, encoder: keras.Mod
 class EagerEncoder:
     """`encoder` called eagerly (inference mode), with the `predict_on_batch` the callbacks use.
 
-    Under MultiWorkerMirroredStrategy `predict_on_batch` is a collective step every
-    worker must join; an eager call reads this worker's copy of the weights alone.
+    Under a strategy `predict_on_batch` feeds the batch to every replica (and, with
+    several workers, is a collective step all must join); an eager call runs it once.
     """
 
     def __init__(self, encoder: keras.Model):

@@ -87,7 +87,8 @@ def train(
         config.data.speakers_per_batch * config.data.utterances_per_speaker,
     )
     callbacks = run_callbacks.build(run, config, encoder, data.val)
-    callbacks = distribute.worker_callbacks(callbacks, config, worker, encoder, chief_run)
+    replicas = strategy.num_replicas_in_sync
+    callbacks = distribute.worker_callbacks(callbacks, worker, encoder, chief_run, replicas)
     started = time.perf_counter()
     history = model.fit(
         dataset,
@@ -101,7 +102,7 @@ def train(
     if not worker.is_chief:  # the chief evaluates and exports; a worker's files were temporary
         distribute.remove_worker_dir(run)
         return chief_run.path if chief_run else run.path
-    if config.train.strategy == "multiworker":  # evaluate and export without collective ops
+    if replicas > 1:  # evaluate and export one copy of the model, outside the strategy
         encoder = distribute.detached_copy(encoder, lambda: build_encoder(config.model, crop))
 
     results = evaluate.final(encoder, config, data, run)
