@@ -84,13 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:  # the single-device reference first, in the same process
         default = distribute.build_strategy("default")
         results["single"], initial = fit(default, config, data, [], None)
-    results[args.strategy], _ = fit(strategy, config, data, callbacks, initial)
+    results[args.strategy], _ = fit(strategy, config, data, callbacks, initial, args.backup)
     Path(args.out).write_text(json.dumps(results), encoding="utf-8")
     del keras
     return 0
 
 
-def fit(strategy, config, data, callbacks: list, initial: list | None) -> tuple[dict, list]:
+def fit(
+    strategy, config, data, callbacks: list, initial: list | None, backup: str | None = None
+) -> tuple[dict, list]:
     """Build as the trainer does under `strategy`, train, return (results, initial weights)."""
     import keras
     import numpy as np
@@ -116,14 +118,17 @@ def fit(strategy, config, data, callbacks: list, initial: list | None) -> tuple[
         model.set_weights(initial)
     initial = model.get_weights()
 
+    start = distribute.restored_step(backup, config.train.steps_per_epoch) if backup else 0
+
     def make(index: int, count: int):
         names = list(model.output_names)
         return train_dataset(
-            data.train_paths, data.train_labels, config.data, config.train.seed, index, count
+            data.train_paths, data.train_labels, config.data, config.train.seed, index, count, start
         ).map(lambda x, y: ({"waveform": x}, {name: y for name in names}))
 
     batch = config.data.speakers_per_batch * config.data.utterances_per_speaker
     dataset = distribute.distribute_dataset(strategy, make, batch)
+    distribute.build_for_fit(model, strategy, make)
     history = model.fit(
         dataset,
         epochs=config.train.epochs,

@@ -133,3 +133,97 @@ def test_two_replicas_compute_the_single_device_loss_curve(mirrored_vs_single):
     np.testing.assert_allclose(mirrored["losses"]["loss"], single["losses"]["loss"], rtol=1e-4)
     np.testing.assert_allclose(mirrored["embedding"], single["embedding"], atol=0.02)
     assert single["losses"]["loss"][0] > 0.1  # a real loss, not a degenerate zero
+
+
+def _free_ports(n: int) -> list[int]:
+    """Ports the OS hands out now (bound and released; a race is possible but unlikely)."""
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _start_workers(corpus: Path, folder: Path, extra: list[str], tag: str) -> list[subprocess.Popen]:
+    """Two workers of one cluster on 127.0.0.1; worker i writes folder/<tag>-<i>.json and .log."""
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = []
+    for i in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
+        cmd = [sys.executable, str(DRIVER), "--corpus", str(corpus), "--strategy", "multiworker"]
+        cmd += ["--out", str(folder / f"{tag}-{i}.json"), *extra]
+        if "--backup" in extra and i > 0:  # the chief writes the backup, a worker a temporary copy
+            cmd += ["--worker-backup", str(folder / f"worker{i}-backup")]
+        log = open(folder / f"{tag}-{i}.stderr", "w")  # noqa: SIM115 (closed with the process)
+        procs.append(
+            subprocess.Popen(cmd, env=_env(TF_CONFIG=tf_config), stdout=log, stderr=subprocess.STDOUT)
+        )
+    return procs
+
+
+def _wait(procs: list[subprocess.Popen], folder: Path, tag: str, timeout: float = 420) -> None:
+    for i, proc in enumerate(procs):
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for p in procs:
+                p.kill()
+            raise
+        assert code == 0, (folder / f"{tag}-{i}.stderr").read_text()[-3000:]
+
+
+@pytest.mark.slow
+def test_two_workers_compute_the_single_device_loss_curve(tiny_corpus, tmp_path, mirrored_vs_single):
+    procs = _start_workers(tiny_corpus, tmp_path, ["--epochs", "3"], "run")
+    _wait(procs, tmp_path, "run")
+    single = mirrored_vs_single["single"]
+    for i in range(2):
+        worker = json.loads((tmp_path / f"run-{i}.json").read_text())["multiworker"]
+        assert worker["replicas"] == 2 and worker["iterations"] == 3
+        np.testing.assert_allclose(worker["losses"]["loss"], single["losses"]["loss"], rtol=1e-4)
+        np.testing.assert_allclose(worker["embedding"], single["embedding"], atol=0.02)
+
+
+def _log_lines(path: Path) -> list[tuple[int, float, int]]:
+    if not path.is_file():
+        return []
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    return [(int(e), float(loss), int(it)) for e, loss, it in rows]
+
+
+@pytest.mark.slow
+def test_a_killed_worker_restarts_from_the_chiefs_backup(tiny_corpus, tmp_path, mirrored_vs_single):
+    """Kill worker 1 after two backed-up epochs, restart the cluster: every step runs exactly once."""
+    import time
+
+    backup = tmp_path / "backup"
+    extra = ["--epochs", "3", "--backup", str(backup), "--sleep", "3"]
+    first = _start_workers(tiny_corpus, tmp_path, extra + ["--log", str(tmp_path / "first.log")], "first")
+    deadline = time.monotonic() + 400
+    while len(_log_lines(tmp_path / "first.log")) < 2 * 2:  # both workers finished epoch 2
+        assert time.monotonic() < deadline and all(p.poll() is None for p in first)
+        time.sleep(0.5)
+    first[1].kill()  # a preempted worker; the cluster manager then restarts the whole job
+    first[0].kill()
+    for p in first:
+        p.wait()
+    before = _log_lines(tmp_path / "first.log")
+    assert {e for e, _, _ in before} <= {0, 1, 2} and (backup / "training_metadata.json").is_file()
+    assert not list(backup.glob("*worker*")) and (tmp_path / "worker1-backup").is_dir()
+    backed_up = json.loads((backup / "training_metadata.json").read_text())["epoch"]
+
+    second = _start_workers(tiny_corpus, tmp_path, extra + ["--log", str(tmp_path / "second.log")], "second")
+    _wait(second, tmp_path, "second")
+    after = _log_lines(tmp_path / "second.log")
+    assert sorted({e for e, _, _ in after}) == list(range(backed_up, 3))  # resumed after the backup
+    for epoch, _, iterations in before + after:
+        assert iterations == epoch + 1  # one optimizer step per epoch: none lost, none counted twice
+    result = json.loads((tmp_path / "second-0.json").read_text())["multiworker"]
+    assert result["iterations"] == 3
+    single = mirrored_vs_single["single"]["losses"]["loss"]
+    for epoch, loss, _ in after:  # the restored weights and the input stream continue the same curve
+        assert loss == pytest.approx(single[epoch], rel=1e-4)

@@ -217,6 +217,7 @@ def train_dataset(
     seed: int,
     shard_index: int = 0,
     num_shards: int = 1,
+    start_step: int = 0,
 ) -> tf.data.Dataset:
     """Infinite stream of P x K batches: (waveforms float32 [P*K, crop], labels int32 [P*K]).
 
@@ -226,7 +227,8 @@ def train_dataset(
     The same `seed` gives the same batches. With `num_shards` > 1 (one input
     pipeline per worker) the stream holds only rows [i * B / n, (i + 1) * B / n)
     of every global batch (i = `shard_index`), and only those are read: the
-    shards of a step concatenated are the single-pipeline batch.
+    shards of a step concatenated are the single-pipeline batch. `start_step`
+    skips the first steps' batches without computing them (a resumed run).
     """
     paths = [str(p) for p in paths]
     label_arr = np.asarray(labels)
@@ -320,7 +322,7 @@ def train_dataset(
         return x, label
 
     return (
-        tf.data.Dataset.counter(dtype=tf.int64)
+        tf.data.Dataset.counter(start=int(start_step), dtype=tf.int64)
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

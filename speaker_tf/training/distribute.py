@@ -243,15 +243,6 @@ class WorkerBackupAndRestore(keras.callbacks.BackupAndRestore):
             self._weights_path, self._training_metadata_path = saved
 
 
-def chief_only_encoder(encoder: keras.Model):
-    """A plain callable running `encoder` eagerly (no strategy collectives), for chief-only evaluation."""
-
-    def embed(batch):
-        return encoder(batch, training=False)
-
-    return embed
-
-
 def batch_level_terms(config) -> tuple[str, ...]:
     """Names of the loss terms computed on the embedding of the whole batch (triplet, SupCon)."""
     from speaker_tf.training.objectives import loss_terms
@@ -280,6 +271,25 @@ def distribute_dataset(strategy, make_dataset, global_batch: int):
     return strategy.distribute_datasets_from_function(per_worker, options)
 
 
+def build_for_fit(model: keras.Model, strategy, make_dataset) -> None:
+    """Multi-worker only: build the compiled model from one local batch before `fit`.
+
+    Keras 3's `fit` builds a model created under a strategy from its first
+    distributed batch, reduced with `strategy.reduce(..., axis=None)`, which
+    MultiWorkerMirroredStrategy rejects for dict inputs (each value a PerReplica).
+    Building from a local batch of the same structure, then skipping that step,
+    gives the same variables.
+    """
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+    batch = next(iter(make_dataset(0, 1).take(1)))
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda *args, **kwargs: None
+
+
 def run_dirs(worker: Worker, out: str, experiment: str, config, resume: str | None):
     """(the run directory this process writes, the chief's run directory or None).
 
@@ -298,6 +308,20 @@ def run_dirs(worker: Worker, out: str, experiment: str, config, resume: str | No
     return RunDir.create(temp, experiment, config), chief
 
 
+def restored_step(backup_dir: str | os.PathLike, steps_per_epoch: int) -> int:
+    """The global step a run restored by BackupAndRestore from `backup_dir` continues at.
+
+    Backups are written at epoch ends, so it is the backed-up epoch times the
+    steps per epoch (0 without a backup); the input stream starts there, so no
+    batch is skipped or seen twice.
+    """
+    path = os.path.join(os.fspath(backup_dir), "training_metadata.json")
+    if not os.path.isfile(path):
+        return 0
+    with open(path, encoding="utf-8") as f:
+        return int(json.load(f)["epoch"]) * int(steps_per_epoch)
+
+
 def remove_worker_dir(run) -> None:
     """Delete a non-chief worker's temporary run directory (its parent temp folder)."""
     import shutil
@@ -305,9 +329,7 @@ def remove_worker_dir(run) -> None:
     shutil.rmtree(run.path.parent.parent, ignore_errors=True)
 
 
-def worker_callbacks(
-    callbacks: list, worker: Worker, encoder: keras.Model, chief_run, replicas: int
-) -> list:
+def worker_callbacks(callbacks: list, worker: Worker, encoder: keras.Model, chief_run, replicas: int) -> list:
     """The run's callbacks adapted to this worker and `replicas` replicas.
 
     Every worker restores backups from the chief's run (`chief_run`, or its own

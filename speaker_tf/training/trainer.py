@@ -79,13 +79,16 @@ def train(
         warm_start(encoder, experiment.warm_start, out)
 
     targets = _fit_targets(list(model.output_names), config.loss.center_weight > 0)
-    dataset = distribute.distribute_dataset(
-        strategy,
-        lambda index, count: train_dataset(
-            data.train_paths, data.train_labels, config.data, config.train.seed, index, count
-        ).map(targets),
-        config.data.speakers_per_batch * config.data.utterances_per_speaker,
-    )
+    start = distribute.restored_step((chief_run or run).backup, config.train.steps_per_epoch)
+
+    def make_dataset(index: int, count: int):
+        return train_dataset(
+            data.train_paths, data.train_labels, config.data, config.train.seed, index, count, start
+        ).map(targets)
+
+    batch = config.data.speakers_per_batch * config.data.utterances_per_speaker
+    dataset = distribute.distribute_dataset(strategy, make_dataset, batch)
+    distribute.build_for_fit(model, strategy, make_dataset)
     callbacks = run_callbacks.build(run, config, encoder, data.val)
     replicas = strategy.num_replicas_in_sync
     callbacks = distribute.worker_callbacks(callbacks, worker, encoder, chief_run, replicas)
