@@ -272,7 +272,7 @@ def distribute_dataset(strategy, make_dataset, global_batch: int):
 
 
 def build_for_fit(model: keras.Model, strategy, make_dataset) -> None:
-    """Multi-worker only: build the compiled model from one local batch before `fit`.
+    """Multi-worker only: work around two Keras 3 steps of `fit` that fail under MultiWorkerMirroredStrategy.
 
     Keras 3's `fit` builds a model created under a strategy from its first
     distributed batch, reduced with `strategy.reduce(..., axis=None)`, which
@@ -288,6 +288,16 @@ def build_for_fit(model: keras.Model, strategy, make_dataset) -> None:
     with strategy.scope():
         model._symbolic_build(data_batch=batch)
     model._maybe_symbolic_build = lambda *args, **kwargs: None
+    # Keras 3 also reduces each step's logs with strategy.reduce("MEAN", value, axis=0) under
+    # MultiWorkerMirroredStrategy, which fails for scalars: hand it [1]-vectors (the mean of
+    # the replicas' values, as on one worker).
+    train_step = model.train_step
+
+    def rank1_train_step(data):
+        logs = train_step(data)
+        return {k: tf.reshape(v, [1]) if v.shape.rank == 0 else v for k, v in logs.items()}
+
+    model.train_step = rank1_train_step
 
 
 def run_dirs(worker: Worker, out: str, experiment: str, config, resume: str | None):
