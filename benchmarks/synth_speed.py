@@ -9,13 +9,15 @@ on 2 cores.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 from speaker_tf.data.audio import default_workers  # noqa: E402
 from speaker_tf.data.synth import generate_corpus  # noqa: E402
@@ -40,10 +42,13 @@ def main() -> int:
         )
         seconds = time.perf_counter() - start
     n = args.speakers * args.utterances
-    print(
-        f"synth {args.speakers} speakers x {args.utterances} utterances, "
-        f"{default_workers(args.workers)} workers ({os.cpu_count()} CPUs): "
-        f"{seconds:.1f} s, {1000 * seconds / n:.1f} ms/utterance"
+    emit(
+        "synth",
+        speakers=args.speakers,
+        utterances=args.utterances,
+        workers=default_workers(args.workers),
+        seconds=round(seconds, 1),
+        ms_per_utterance=round(1000 * seconds / n, 2),
     )
     return 0
 
