@@ -162,3 +162,13 @@ def test_a_training_file_missing_from_the_pack_is_named(packed, tmp_path):
         PackIndex.load(packed).locate(["/elsewhere/x/y/z.wav"])
     with pytest.raises(CorpusError, match="is not a packed corpus: no index.json"):
         PackIndex.load(tmp_path)
+
+
+def test_a_stream_started_at_a_step_continues_the_whole_stream(packed, tiny_corpus):
+    utterances = _train(tiny_corpus)
+    paths = [str(u.path) for u in utterances]
+    labels = [int(u.speaker[-1]) for u in utterances]
+    whole = _batches(train_dataset(paths, labels, _config(packed), seed=2), 3)
+    resumed = _batches(train_dataset(paths, labels, _config(packed), 2, start_step=2), 1)
+    np.testing.assert_array_equal(resumed[0][0], whole[2][0])
+    np.testing.assert_array_equal(resumed[0][1], whole[2][1])

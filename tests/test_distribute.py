@@ -227,3 +227,9 @@ def test_a_killed_worker_restarts_from_the_chiefs_backup(tiny_corpus, tmp_path, 
     single = mirrored_vs_single["single"]["losses"]["loss"]
     for epoch, loss, _ in after:  # the restored weights and the input stream continue the same curve
         assert loss == pytest.approx(single[epoch], rel=1e-4)
+
+
+def test_restored_step_is_the_backed_up_epoch_times_the_steps(tmp_path):
+    assert distribute.restored_step(tmp_path, 50) == 0  # nothing backed up: start at step 0
+    (tmp_path / "training_metadata.json").write_text('{"epoch": 3, "batch": 0}')
+    assert distribute.restored_step(tmp_path, 50) == 150
