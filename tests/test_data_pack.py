@@ -172,3 +172,15 @@ def test_a_stream_started_at_a_step_continues_the_whole_stream(packed, tiny_corp
     resumed = _batches(train_dataset(paths, labels, _config(packed), 2, start_step=2), 1)
     np.testing.assert_array_equal(resumed[0][0], whole[2][0])
     np.testing.assert_array_equal(resumed[0][1], whole[2][1])
+
+
+def test_pack_command(tiny_corpus, tmp_path, capsys):
+    from speaker_tf.cli.main import main
+
+    out = tmp_path / "pack"
+    assert main(["pack", str(tiny_corpus), str(out), "--workers", "1", "--shard-mb", "100"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert len(index["shards"]) == 1 and index["utterances"] == len(_train(tiny_corpus))
+    assert "16 utterances of 4 speakers in 1 shards" in capsys.readouterr().out
+    assert main(["pack", str(tmp_path / "missing"), str(out)]) == 2
+    assert "does not exist or is not a folder" in capsys.readouterr().err
