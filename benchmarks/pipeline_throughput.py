@@ -159,7 +159,8 @@ def main() -> int:
             records = str(Path(tmp) / "records")
         corpus_info = {"files": len(paths), "speakers": len(set(labels)), "cache": args.cache}
         results = {}
-        for source, augment, threads in itertools.product(args.sources, (False, True), args.threads):
+        # WAV and TFRecord side by side (alternating), so the machine's load hits both alike.
+        for augment, threads, source in itertools.product((False, True), args.threads, args.sources):
             config = DataConfig(
                 cache=args.cache,
                 records=records if source == "records" else "",
