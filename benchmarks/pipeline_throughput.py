@@ -131,6 +131,7 @@ def main() -> int:
     parser.add_argument("--cache", action="store_true", help="DataConfig.cache = True")
     parser.add_argument("--sources", nargs="+", default=["wav", "records"], choices=["wav", "records"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="tf.data worker threads")
+    parser.add_argument("--shard-mb", type=float, default=2.0, help="shard size of the packed copy")
     parser.add_argument("--train-step", action="store_true", help="also time the encoder's train step")
     parser.add_argument("--experiment", default="exp_122")
     parser.add_argument(
@@ -155,9 +156,14 @@ def main() -> int:
         records = ""
         if "records" in args.sources:
             corpus = args.data or Path(tmp) / "wav"
-            pack_corpus(corpus, Path(tmp) / "records", workers=1, verbose=False)
+            pack_corpus(corpus, Path(tmp) / "records", shard_mb=args.shard_mb, workers=1, verbose=False)
             records = str(Path(tmp) / "records")
-        corpus_info = {"files": len(paths), "speakers": len(set(labels)), "cache": args.cache}
+        corpus_info = {
+            "files": len(paths),
+            "speakers": len(set(labels)),
+            "cache": args.cache,
+            "shard_mb": args.shard_mb,
+        }
         results = {}
         # WAV and TFRecord side by side (alternating), so the machine's load hits both alike.
         for augment, threads, source in itertools.product((False, True), args.threads, args.sources):
