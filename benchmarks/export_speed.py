@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 MEASURE = textwrap.dedent(
     """
@@ -145,17 +147,24 @@ def main() -> int:
             size = dir_size(path)
             rows.append((label, encoder.count_params(), encoder.min_samples, export_s, size, measured))
 
-    print(f"CPU: {os.cpu_count()} logical cores visible; median of {args.runs} runs after 2 warm-up calls\n")
     for label, params, min_samples, export_s, size, m in rows:
-        print(
-            f"{label}: {params:,} parameters, min input {min_samples} samples; export {export_s:.1f} s, "
-            f"{size / 1e6:.1f} MB on disk, load {m['load_s']:.2f} s"
-        )
-        print(f"  {'signature':<16} {'audio':>6} {'batch':>5} {'ms/call':>9} {'emb/s':>8} {'RTF':>7}")
         for signature, seconds, batch, t in m["rows"]:
-            rtf = t / (seconds * batch)
-            print(f"  {signature:<16} {seconds:>5}s {batch:>5} {1e3 * t:>9.1f} {batch / t:>8.1f} {rtf:>7.4f}")
-        print()
+            emit(
+                "export",
+                model=label,
+                params=params,
+                min_samples=min_samples,
+                export_seconds=round(export_s, 1),
+                megabytes=round(size / 1e6, 2),
+                load_seconds=round(m["load_s"], 2),
+                signature=signature,
+                seconds=seconds,
+                batch=batch,
+                ms_per_call=round(1e3 * t, 2),
+                embeddings_per_second=round(batch / t, 1),
+                real_time_factor=round(t / (seconds * batch), 5),
+                runs=args.runs,
+            )
     return 0
 
 

@@ -31,6 +31,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 from speaker_tf.config.model import EBlockConfig, FCBlockConfig, FrontendConfig, ModelConfig  # noqa: E402
 
@@ -97,13 +100,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from speaker_tf.models import build_encoder, min_samples
 
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs visible, median of {args.runs} runs")
-    header = (
-        f"{'config':<12}{'params':>11}{'min in':>8}{'audio':>7}"
-        f"{'1 clip ms':>11}{f'batch {args.batch} ms':>14}{'ms/clip':>9}"
-    )
-    print(header)
-    print("-" * len(header))
     rng = np.random.default_rng(0)
     available = configurations()
     for name in args.configs:
@@ -118,9 +114,17 @@ def main(argv: list[str] | None = None) -> int:
             batch = rng.uniform(-1, 1, (args.batch, samples)).astype("float32")
             t1 = time_call(infer, single, args.runs, args.warmup) * 1000
             tb = time_call(infer, batch, args.runs, args.warmup) * 1000
-            print(
-                f"{name:<12}{encoder.count_params():>11,}{min_samples(config):>8}{seconds:>6.1f}s"
-                f"{t1:>11.1f}{tb:>14.1f}{tb / args.batch:>9.2f}"
+            emit(
+                "inference",
+                config=name,
+                params=encoder.count_params(),
+                min_samples=min_samples(config),
+                seconds=seconds,
+                runs=args.runs,
+                one_clip_ms=round(t1, 2),
+                batch=args.batch,
+                batch_ms=round(tb, 2),
+                ms_per_clip=round(tb / args.batch, 3),
             )
     return 0
 

@@ -1,13 +1,17 @@
 """Throughput of the training input pipeline (examples/s), DataPP off and on.
 
     python benchmarks/pipeline_throughput.py [--data DIR] [--cache] [--train-step] [--robust]
+                                             [--sources wav records] [--threads 1 2]
 
 Without --data it writes a few hundred 2-8 s 16 kHz int16 WAV files into a
 temporary folder (40 speakers x 8 files by default). With --data, every *.wav
 under DIR is used, its speaker being its parent folder's name. Batches are
 P x K = 18 x 4 = 72 crops of 1.0 s (the DataConfig defaults). Each figure is
 the median over --windows measured windows of --steps batches, after --warmup
-batches; min and max are printed too, since a shared machine is noisy.
+batches; min and max are printed too, since a shared machine is noisy. Sources:
+the WAV files, and the same files packed into TFRecord shards (`speaker-tf pack`,
+in the temporary folder); tf.data runs on 1 or 2 worker threads. One JSON line
+per measurement (benchmarks/_common.py adds the machine).
 
 --robust adds two rows for the recipes' augmentation (`data.robust`): its
 defaults (speed 0.9 / 1.0 / 1.1, every stage with its default probability,
@@ -24,7 +28,7 @@ pipeline examples/s / step examples/s (the issue asks for >= 5).
 from __future__ import annotations
 
 import argparse
-import os
+import itertools
 import statistics
 import sys
 import tempfile
@@ -34,7 +38,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, rates  # noqa: E402
 
 
 def write_corpus(root: Path, speakers: int, files: int, sample_rate: int, seed: int) -> tuple[list, list]:
@@ -92,7 +98,6 @@ def time_train_step(
     from speaker_tf.training.trainer import resolve_config
 
     model_config = resolve_config(load_experiment(experiment), profile=profile).model
-    print(f"train step model: {experiment} with profile {profile}")
     model = build_encoder(model_config)
     optimizer = keras.optimizers.Nadam(1e-3)
     x = tf.random.uniform([batch, samples], -1.0, 1.0)
@@ -118,10 +123,6 @@ def time_train_step(
     return rates
 
 
-def summary(rates: list[float]) -> str:
-    return f"median {statistics.median(rates):8.1f} examples/s  (min {min(rates):.1f}, max {max(rates):.1f})"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -133,6 +134,9 @@ def main() -> int:
     parser.add_argument("--windows", type=int, default=7)
     parser.add_argument("--steps", type=int, default=10, help="batches per window")
     parser.add_argument("--cache", action="store_true", help="DataConfig.cache = True")
+    parser.add_argument("--sources", nargs="+", default=["wav", "records"], choices=["wav", "records"])
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="tf.data worker threads")
+    parser.add_argument("--shard-mb", type=float, default=2.0, help="shard size of the packed copy")
     parser.add_argument("--train-step", action="store_true", help="also time the encoder's train step")
     parser.add_argument("--experiment", default="exp_122")
     parser.add_argument(
@@ -147,43 +151,75 @@ def main() -> int:
     import tensorflow as tf
 
     from speaker_tf.config.data import AugmentConfig, DataConfig, RobustConfig
+    from speaker_tf.data.pack import pack_corpus
     from speaker_tf.data.pipeline import train_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.data:
             paths, labels = read_folder(args.data)
         else:
-            paths, labels = write_corpus(Path(tmp), args.speakers, args.files, 16000, args.seed)
-        print(
-            f"tensorflow {tf.__version__}; {len(paths)} files, {len(set(labels))} speakers; "
-            f"CPU threads visible: {len(os.sched_getaffinity(0))}"
-        )
+            paths, labels = write_corpus(Path(tmp) / "wav", args.speakers, args.files, 16000, args.seed)
+        records = ""
+        if "records" in args.sources:
+            corpus = args.data or Path(tmp) / "wav"
+            pack_corpus(corpus, Path(tmp) / "records", shard_mb=args.shard_mb, workers=1, verbose=False)
+            records = str(Path(tmp) / "records")
+        corpus_info = {
+            "files": len(paths),
+            "speakers": len(set(labels)),
+            "cache": args.cache,
+            "shard_mb": args.shard_mb,
+        }
         results = {}
-        rows = [("DataPP off", False, RobustConfig()), ("DataPP on ", True, RobustConfig())]
+        # augment: off, datapp; with --robust also datapp+robust (defaults) and datapp+robust_all (p = 1)
+        variants = {"off": (False, RobustConfig()), "datapp": (True, RobustConfig())}
         if args.robust:
             every = {
                 k: 1.0 for k in ("p_reverb", "p_noise", "p_band", "p_eq", "p_tilt", "p_telephone", "p_codec")
             }
-            rows += [
-                ("DataPP + robust defaults", True, RobustConfig(enabled=True)),
-                ("DataPP + robust all p=1", True, RobustConfig(enabled=True, **every)),
-            ]
-        for name, enabled, robust in rows:
-            config = DataConfig(cache=args.cache, augment=AugmentConfig(enabled=enabled), robust=robust)
+            variants["datapp+robust"] = (True, RobustConfig(enabled=True))
+            variants["datapp+robust_all"] = (True, RobustConfig(enabled=True, **every))
+        # WAV and TFRecord side by side (alternating), so the machine's load hits both alike.
+        for augment, threads, source in itertools.product(variants, args.threads, args.sources):
+            datapp, robust = variants[augment]
+            config = DataConfig(
+                cache=args.cache,
+                records=records if source == "records" else "",
+                augment=AugmentConfig(enabled=datapp),
+                robust=robust,
+            )
             batch = config.speakers_per_batch * config.utterances_per_speaker
-            ds = train_dataset(paths, labels, config, seed=args.seed)
-            rates = measure(iter(ds), batch, args.warmup, args.windows, args.steps)
-            results[name] = statistics.median(rates)
-            crop = ds.element_spec[0].shape[1]
-            print(f"pipeline {name} (batch {batch} x {crop}, cache={args.cache}): {summary(rates)}")
+            options = tf.data.Options()
+            options.threading.private_threadpool_size = threads
+            ds = train_dataset(paths, labels, config, seed=args.seed).with_options(options)
+            measured = measure(iter(ds), batch, args.warmup, args.windows, args.steps)
+            results[(source, augment, threads)] = statistics.median(measured)
+            emit(
+                "pipeline",
+                source=source,
+                augment=augment,
+                threads=threads,
+                batch=batch,
+                crop_samples=int(ds.element_spec[0].shape[1]),
+                examples_per_second=rates(measured),
+                **corpus_info,
+            )
         if args.train_step:
+            crop = int(ds.element_spec[0].shape[1])
             step_rates = time_train_step(
                 args.experiment, args.profile, batch, crop, 2, max(3, args.windows // 2), 3
             )
             step = statistics.median(step_rates)
-            print(f"train step: {summary(step_rates)}")
-            for name, rate in results.items():
-                print(f"ratio pipeline {name} / train step: {rate / step:.1f}x (issue: >= 5x)")
+            emit(
+                "pipeline_vs_train_step",
+                experiment=args.experiment,
+                profile=args.profile,
+                train_step_examples_per_second=rates(step_rates),
+                ratios={
+                    f"{s}/augment={a}/threads={t}": round(r / step, 1) for (s, a, t), r in results.items()
+                },
+                target=">= 5",
+            )
     return 0
 
 

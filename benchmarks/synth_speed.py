@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 from speaker_tf.data.audio import default_workers  # noqa: E402
 from speaker_tf.data.synth import generate_corpus  # noqa: E402
@@ -53,11 +56,17 @@ def main() -> int:
         cpu_seconds = cpu() - cpu0
     n = args.speakers * args.utterances
     workers = default_workers(args.workers)
-    print(
-        f"synth {args.speakers} speakers x {args.utterances} utterances, "
-        f"{workers} workers ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}): "
-        f"{seconds:.1f} s wall, {1000 * seconds / n:.1f} ms/utterance; {cpu_seconds:.1f} CPU s "
-        f"({1000 * cpu_seconds / n:.1f} CPU ms/utterance, idle estimate {cpu_seconds / workers:.0f} s)"
+    emit(
+        "synth",
+        speakers=args.speakers,
+        utterances=args.utterances,
+        workers=workers,
+        seconds=round(seconds, 1),
+        ms_per_utterance=round(1000 * seconds / n, 2),
+        cpu_seconds=round(cpu_seconds, 1),
+        cpu_ms_per_utterance=round(1000 * cpu_seconds / n, 2),
+        idle_estimate_seconds=round(cpu_seconds / workers),
+        load=round(os.getloadavg()[0], 1),
     )
     return 0
 

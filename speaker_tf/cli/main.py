@@ -13,6 +13,7 @@ from speaker_tf.errors import SpeakerTfError
 COMMANDS = {
     "synth": "speaker_tf.cli.synth",
     "prepare": "speaker_tf.cli.prepare",
+    "pack": "speaker_tf.cli.pack",
     "baseline": "speaker_tf.cli.baseline",
     "train": "speaker_tf.cli.train",
     "experiments": "speaker_tf.cli.experiments",

@@ -116,6 +116,9 @@ class DataConfig:
     utterances_per_speaker: int = ranged(4, ge=1)  # K, "group size"
     max_train_speakers: int = ranged(0, ge=0)  # 0 = all (early notes used the first 256 / 512)
     cache: bool = False
+    # Packed TFRecord shards of the training files (`speaker-tf pack`): training crops are read
+    # from them instead of the WAV files (same batches); "" = read the WAV files.
+    records: str = ""
     strict: bool = False  # corpus scans: unreadable files are fatal instead of skipped and counted
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     robust: RobustConfig = field(default_factory=RobustConfig)  # recipes' augmentation (issue 9), off

@@ -43,3 +43,8 @@ class TrainConfig:
     mixed_precision: bool = False
     warm_start: str = ""  # "retrained from ## N": experiment or run dir
     profile: Literal["none", "cpu", "quick", "full"] = "none"
+    # Data parallelism (speaker_tf/training/distribute.py): default (one device), mirrored (all
+    # local GPUs, or `devices`; "/cpu:1" splits the CPU into logical devices), multiworker
+    # (MultiWorkerMirroredStrategy from TF_CONFIG), tpu. The P x K batch is the global batch.
+    strategy: Literal["default", "mirrored", "multiworker", "tpu"] = "default"
+    devices: tuple[str, ...] = ()

@@ -215,11 +215,25 @@ def _decode_all(paths: Sequence[str], sample_rate: int) -> tuple[tf.Tensor, tf.T
     return tf.constant(flat), tf.constant(offsets), tf.constant(peaks)
 
 
+def _shard_rows(batch: int, shard_index: int, num_shards: int) -> slice:
+    """The rows of a global batch that input pipeline `shard_index` of `num_shards` produces."""
+    if num_shards < 1 or not 0 <= shard_index < num_shards:
+        raise ValueError(f"shard_index must be in [0, num_shards), got {shard_index} of {num_shards}")
+    if batch % num_shards:
+        raise ConfigError(
+            f"the P x K batch of {batch} does not split evenly into {num_shards} input pipelines"
+        )
+    size = batch // num_shards
+    return slice(shard_index * size, (shard_index + 1) * size)
+
+
 def train_dataset(
     paths: Sequence[str],
     labels: Sequence[int],
     config: DataConfig,
     seed: int,
+    shard_index: int = 0,
+    num_shards: int = 1,
     start_step: int = 0,
 ) -> tf.data.Dataset:
     """Infinite stream of P x K batches: (waveforms float32 [P*K, crop], labels int32 [P*K]).
@@ -228,9 +242,12 @@ def train_dataset(
     `config.utterances_per_speaker` utterances each, labels grouped; random
     crops of `config.crop_seconds`; the recipes' augmentation when
     `config.robust.enabled` (labels then go up to `train_classes`), DataPP
-    when `config.augment.enabled`. The same `seed` gives the same batches;
-    `start_step` = s starts the stream at batch s (a resumed run continues
-    where the backup left off).
+    when `config.augment.enabled`. The same `seed` gives the same batches.
+    With `num_shards` > 1 (one input pipeline per worker) the stream holds
+    only rows [i * B / n, (i + 1) * B / n) of every global batch (i =
+    `shard_index`), and only those are read: the shards of a step
+    concatenated are the single-pipeline batch. `start_step` = s starts the
+    stream at batch s without computing the earlier ones (a resumed run).
     """
     paths = [str(p) for p in paths]
     label_arr = np.asarray(labels)
@@ -271,6 +288,7 @@ def train_dataset(
     window = max(input_length(crop, f) for f in factors)  # = crop without speed perturbation
 
     batch = p_count * k_count
+    rows = _shard_rows(batch, shard_index, num_shards)
     n_speakers, max_files = table.shape
     speakers_t = tf.constant(speakers)
     table_t = tf.constant(table)
@@ -298,17 +316,21 @@ def train_dataset(
         batch_labels = tf.repeat(tf.gather(speakers_t, chosen) + factor_index * label_offset, k_count)
         element = step * batch + tf.range(batch, dtype=tf.int64)
         return (
-            tf.reshape(files, [batch]),
-            batch_labels,
-            element,
-            tf.repeat(factor_index, k_count),
-            tf.repeat(chosen, k_count),
+            tf.reshape(files, [batch])[rows],
+            batch_labels[rows],
+            element[rows],
+            tf.repeat(factor_index, k_count)[rows],
+            tf.repeat(chosen, k_count)[rows],
         )
 
     # Each example: crop the decoded utterance, then divide the crop by the whole
     # utterance's peak (same values as normalising first, without touching
     # the samples outside the crop).
-    if config.cache:
+    if config.records:  # packed TFRecord shards: read each crop from its shard, same values
+        from speaker_tf.data.records import crop_loader
+
+        load_crop = crop_loader(config.records, paths, window, config.sample_rate)
+    elif config.cache:
         flat, offsets, peaks = _decode_all(paths, config.sample_rate)
 
         def load_crop(index: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -331,12 +353,13 @@ def train_dataset(
         robust = config.robust
         sources = build_sources(robust, config.sample_rate)  # validates the section first
         if robust.p_noise > 0 and robust.babble_weight > 0:  # babble: other speakers' utterances
-            rows = np.searchsorted(speakers, label_arr)
+            speaker_rows = np.searchsorted(speakers, label_arr)
             if config.cache:
-                pool = BabblePool(flat, offsets, peaks, rows)
+                pool = BabblePool(flat, offsets, peaks, speaker_rows)
             else:
-                subset = babble_subset(rows, robust.babble_files, seed)
-                pool = BabblePool(*_decode_all([paths[i] for i in subset], config.sample_rate), rows[subset])
+                subset = babble_subset(speaker_rows, robust.babble_files, seed)
+                decoded = _decode_all([paths[i] for i in subset], config.sample_rate)
+                pool = BabblePool(*decoded, speaker_rows[subset])
 
     def speed(x: tf.Tensor, factor_index: tf.Tensor) -> tf.Tensor:
         def branch(f: float):
@@ -369,7 +392,7 @@ def train_dataset(
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .batch(batch, drop_remainder=True)
+        .batch(rows.stop - rows.start, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
 

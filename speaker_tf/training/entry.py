@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume",
         help="continue the run in this run directory with its own config (no --set / --data / --profile)",
     )
+    parser.add_argument(
+        "--strategy",
+        choices=["default", "mirrored", "multiworker", "tpu"],
+        help="data parallelism, same as --set train.strategy=...; multiworker reads TF_CONFIG",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     parser.add_argument(
         "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
@@ -40,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(experiment: Experiment, args: argparse.Namespace) -> int:
     from speaker_tf.training.trainer import resolve_config, train
 
-    config = resolve_config(experiment, args.overrides, args.data, args.profile, args.resume)
+    overrides = list(args.overrides) + ([f"train.strategy={args.strategy}"] if args.strategy else [])
+    config = resolve_config(experiment, overrides, args.data, args.profile, args.resume)
     if args.dry_run:
         print(config.to_json())
         return 0

@@ -14,7 +14,6 @@ from speaker_tf.config.experiment import Experiment
 from speaker_tf.errors import ConfigError
 from speaker_tf.training import profiles
 from speaker_tf.training.resume import RestorePoint, open_unfinished
-from speaker_tf.training.run_dir import RunDir
 
 
 def resolve_config(
@@ -64,16 +63,20 @@ def train(
     from speaker_tf.data.pipeline import train_classes, train_dataset
     from speaker_tf.models import build_classifier, build_encoder
     from speaker_tf.training import callbacks as run_callbacks
-    from speaker_tf.training import evaluate, tensorboard
+    from speaker_tf.training import distribute, evaluate, tensorboard
     from speaker_tf.training.objectives import needs_head, training_model
     from speaker_tf.training.resume import ResumeState, restore_point, total_seconds
     from speaker_tf.training.schedules import build_optimizer
     from speaker_tf.training.splits import load_run_data, write_speakers
     from speaker_tf.training.warm_start import warm_start
 
-    # The data is checked first: a bad --data leaves no empty run directory behind.
+    # First: a multi-worker / logical-CPU strategy must exist before any other TensorFlow op.
+    strategy = distribute.build_strategy(config.train.strategy, config.train.devices)
+    distribute.check_config(config, strategy.num_replicas_in_sync)
+    worker = distribute.current_worker() if config.train.strategy == "multiworker" else distribute.Worker()
+    # The data is checked before the run directory exists: a bad --data leaves no empty run behind.
     data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
-    run = open_unfinished(resume) if resume else RunDir.create(out, experiment.name, config)
+    run, chief_run = distribute.run_dirs(worker, out, experiment.name, config, resume)
     print(f"{experiment.name}: {experiment.change}")
     print(f"run directory: {run.path}")
     profiles.announce(config)
@@ -86,26 +89,40 @@ def train(
     )
     write_speakers(data, run.path)
     crop = int(round(config.data.crop_seconds * config.data.sample_rate))
-    encoder = build_encoder(config.model, crop)
     classes = train_classes(data.train_labels, config.data)  # speakers x speed factors
-    classifier = build_classifier(encoder, config.model, classes) if needs_head(config) else encoder
-    model, compile_args = training_model(classifier, config, classes)
-    total_steps = config.train.epochs * config.train.steps_per_epoch
-    model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
-    restored = restore_point(run.backup, config.train.steps_per_epoch) if resume else RestorePoint()
+    with strategy.scope():  # model, optimizer (with EMA), losses and metrics live on every replica
+        encoder = build_encoder(config.model, crop)
+        classifier = build_classifier(encoder, config.model, classes) if needs_head(config) else encoder
+        model, compile_args = training_model(classifier, config, classes)
+        distribute.sync_batch_norm(model, strategy.num_replicas_in_sync)
+        compile_args = distribute.gather_batch_losses(compile_args, distribute.batch_level_terms(config))
+        total_steps = config.train.epochs * config.train.steps_per_epoch
+        model.compile(optimizer=build_optimizer(config.optim, total_steps), **compile_args)
+    # every worker continues from the chief's backup (its own when it is the chief)
+    restored = (
+        restore_point((chief_run or run).backup, config.train.steps_per_epoch) if resume else RestorePoint()
+    )
     source = config.train.warm_start or experiment.warm_start  # --set train.warm_start wins
     if source and restored.step == 0:  # (a backup holds the warm-started weights, trained on)
         warm_start(encoder, source, out, record=run.path)
 
-    dataset = train_dataset(
-        data.train_paths, data.train_labels, config.data, seed=config.train.seed, start_step=restored.step
-    )
-    dataset = dataset.map(_fit_targets(list(model.output_names), config.loss.center_weight > 0))
+    targets = _fit_targets(list(model.output_names), config.loss.center_weight > 0)
+
+    def make_dataset(index: int, count: int):
+        return train_dataset(
+            data.train_paths, data.train_labels, config.data, config.train.seed, index, count, restored.step
+        ).map(targets)
+
+    batch = config.data.speakers_per_batch * config.data.utterances_per_speaker
+    dataset = distribute.distribute_dataset(strategy, make_dataset, batch)
+    distribute.build_for_fit(model, strategy, make_dataset)
     callbacks = run_callbacks.build(run, config, encoder, data.val)
+    replicas = strategy.num_replicas_in_sync
+    callbacks = distribute.worker_callbacks(callbacks, worker, encoder, chief_run, replicas)
     state = ResumeState(run.backup, callbacks, restored)
     callbacks.append(state)  # after the run's own: it reads and restores their state
     callbacks += list(extra_callbacks)  # last: a sweep's pruning raises in on_train_end
-    if restored.step == 0:
+    if restored.step == 0 and worker.is_chief:
         tensorboard.write_hparams(run.log_dir, config, trial_id=f"{experiment.name}/{run.path.name}")
         tensorboard.write_graph(run.log_dir, encoder, crop)
     history = model.fit(
@@ -119,6 +136,11 @@ def train(
     # fit leaves EMA weights in the model when EMA is on
     pieces = [*restored.pieces, state.piece()]  # training time of every piece of a resumed run
     wall = total_seconds(pieces)
+    if not worker.is_chief:  # the chief evaluates and exports; a worker's files were temporary
+        distribute.remove_worker_dir(run)
+        return chief_run.path if chief_run else run.path
+    if replicas > 1:  # evaluate and export one copy of the model, outside the strategy
+        encoder = distribute.detached_copy(encoder, lambda: build_encoder(config.model, crop))
 
     results = evaluate.final(encoder, config, data, run)
     steps = int(model.optimizer.iterations.numpy())
