@@ -111,11 +111,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from speaker_tf.data.synth import ensure_heldout_corpus
+    from speaker_tf.data.synth import generate_heldout_corpus
 
     given = dict(item.split("=", 1) for item in args.run)
-    heldout = ensure_heldout_corpus(
-        args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}", seed=HELDOUT_SEED
+    heldout = generate_heldout_corpus(
+        args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}", seed=HELDOUT_SEED, report_baseline=False
     )
     runs = {}
     for name in args.recipes:
