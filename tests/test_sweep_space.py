@@ -155,7 +155,11 @@ def test_defaults_are_the_configs_own_values_or_none_outside_the_space(config):
         },
         config,
     )
-    assert inside.defaults(config) == {"model.head.aam_margin": 0.35, "model.pooling": "attentive_stats"}
+    assert inside.defaults(config) == {
+        "model.head.aam_margin": config.model.head.aam_margin,
+        "model.pooling": config.model.pooling,
+    }
+    assert config.model.pooling in ("stats", "attentive_stats") and 0.1 <= config.model.head.aam_margin <= 0.5
     outside = parse_space(
         {"params": {"model.head.aam_margin": {"type": "float", "low": 0.4, "high": 0.5}}}, config
     )

@@ -282,7 +282,14 @@ def test_tensorboard_scalars_one_name_each_at_the_optimizer_step(quick_run):
     expected_lr = [float(schedule(s)) for s in steps]
     np.testing.assert_allclose([v for _, v in train_["batch_learning_rate"]], expected_lr, rtol=1e-5)
     assert test == {name: [(200, pytest.approx(metrics[name]))] for name in test}
-    assert set(test) == {"eer", "min_dcf_p01", "min_dcf_p05", "identification_accuracy", "baseline_eer"}
+    assert set(test) == {
+        "eer",
+        "min_dcf_p01",
+        "min_dcf_p05",
+        "identification_accuracy",
+        "baseline_eer",
+        "fused_eer",
+    }
 
 
 @pytest.mark.slow
