@@ -232,12 +232,10 @@ def test_band_limit_removes_energy_outside_the_band():
 
 
 def _cookbook_peaking(f0: float, gain_db: float, q: float, sr: int = SR) -> tuple[np.ndarray, np.ndarray]:
-    a = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * f0 / sr
-    alpha = np.sin(w0) / (2 * q)
-    b = np.array([1 + alpha * a, -2 * np.cos(w0), 1 - alpha * a])
-    den = np.array([1 + alpha / a, -2 * np.cos(w0), 1 - alpha / a])
-    return b / den[0], den / den[0]
+    """The offline NumPy cookbook biquad of the corpus generator: independent of the in-graph EQ."""
+    from speaker_tf.data.synth_channels import peaking_biquad
+
+    return peaking_biquad(f0, gain_db, q, sr)
 
 
 @pytest.mark.parametrize("f0,gain_db,q", [(1000.0, 9.0, 1.0), (250.0, -10.0, 3.0), (5000.0, 6.0, 0.5)])
