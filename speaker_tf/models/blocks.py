@@ -334,3 +334,18 @@ def apply_fc_block(
     if hidden is not None and residual and width == embedding_dim:
         x = keras.layers.Add(name=f"{name}_add")([hidden, x])
     return apply_embedding_norm(x, embedding_norm, name=f"{name}_embedding_norm")
+
+
+def apply_self_attention(x: Any, heads: int, dim: int, dropout: float, weight_decay: float, name: str) -> Any:
+    """Multi-head self-attention (dim // heads per head) and its dropout: `{name}_mhsa[_dropout]`.
+
+    Shared by the Conformer and Transformer blocks.
+    """
+    y = keras.layers.MultiHeadAttention(
+        heads,
+        dim // heads,
+        dropout=dropout,
+        kernel_regularizer=regularizer(weight_decay),
+        name=f"{name}_mhsa",
+    )(x, x)
+    return keras.layers.Dropout(dropout, name=f"{name}_mhsa_dropout")(y)

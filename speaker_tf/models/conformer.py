@@ -16,7 +16,13 @@ from typing import Any
 import keras
 
 from speaker_tf.config.model import ModelConfig
-from speaker_tf.models.blocks import apply_embedding_norm, make_activation, make_dense, regularizer
+from speaker_tf.models.blocks import (
+    apply_embedding_norm,
+    apply_self_attention,
+    make_activation,
+    make_dense,
+    regularizer,
+)
 from speaker_tf.models.frontends import apply_conv_subsampling, apply_log_mel
 from speaker_tf.models.layers import GLU
 from speaker_tf.models.pooling import apply_time_pooling
@@ -83,14 +89,7 @@ def apply_conformer_block(
         [x, keras.layers.Rescaling(0.5, name=f"{name}_ffn1_half")(y)]
     )
     y = keras.layers.LayerNormalization(name=f"{name}_mhsa_norm")(x)
-    y = keras.layers.MultiHeadAttention(
-        heads,
-        dim // heads,
-        dropout=dropout,
-        kernel_regularizer=regularizer(weight_decay),
-        name=f"{name}_mhsa",
-    )(y, y)
-    y = keras.layers.Dropout(dropout, name=f"{name}_mhsa_dropout")(y)
+    y = apply_self_attention(y, heads, dim, dropout, weight_decay, name)
     x = keras.layers.Add(name=f"{name}_mhsa_add")([x, y])
     y = apply_conv_module(
         x,

@@ -15,7 +15,12 @@ from keras import ops
 
 from speaker_tf.config.model import ModelConfig
 from speaker_tf.errors import ConfigError
-from speaker_tf.models.blocks import apply_embedding_norm, make_activation, make_dense, regularizer
+from speaker_tf.models.blocks import (
+    apply_embedding_norm,
+    apply_self_attention,
+    make_activation,
+    make_dense,
+)
 from speaker_tf.models.frontends import apply_conv_subsampling, apply_log_mel
 
 
@@ -127,14 +132,7 @@ def apply_transformer_block(
         return x if norm == "pre" else layer_norm(x)
 
     def attention(y: Any) -> Any:
-        y = keras.layers.MultiHeadAttention(
-            heads,
-            dim // heads,
-            dropout=dropout,
-            kernel_regularizer=regularizer(weight_decay),
-            name=f"{name}_mhsa",
-        )(y, y)
-        return keras.layers.Dropout(dropout, name=f"{name}_mhsa_dropout")(y)
+        return apply_self_attention(y, heads, dim, dropout, weight_decay, name)
 
     def feed_forward(y: Any) -> Any:
         y = make_dense(ff_dim, weight_decay=weight_decay, name=f"{name}_ffn_dense1")(y)
