@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -57,6 +59,16 @@ def _states(study: optuna.Study) -> list[TrialState]:
     return [t.state for t in study.get_trials(deepcopy=False)]
 
 
+def _beating(db: Path) -> bool:
+    """Whether a running trial has recorded a heartbeat. Optuna only takes a trial with a heartbeat
+    for stale; one killed between `ask` and its first heartbeat would stay RUNNING for ever."""
+    with contextlib.closing(sqlite3.connect(db, timeout=60)) as connection:
+        rows = connection.execute(
+            "SELECT COUNT(*) FROM trial_heartbeats JOIN trials USING (trial_id) WHERE trials.state = 'RUNNING'"
+        ).fetchone()
+    return rows[0] > 0
+
+
 def _check_png(path: Path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
     image = matplotlib.image.imread(path)
@@ -78,7 +90,7 @@ def test_a_killed_sweep_resumes_and_loses_no_finished_trial(space, tiny_corpus, 
                     states = _states(_load(db, "kill"))
                 except (KeyError, optuna.exceptions.StorageInternalError):
                     continue  # not created yet / locked for a moment
-                if TrialState.COMPLETE in states and TrialState.RUNNING in states:
+                if TrialState.COMPLETE in states and TrialState.RUNNING in states and _beating(db):
                     break
         first.send_signal(signal.SIGKILL)
         first.wait()
