@@ -64,7 +64,8 @@ def _beating(db: Path) -> bool:
     for stale; one killed between `ask` and its first heartbeat would stay RUNNING for ever."""
     with contextlib.closing(sqlite3.connect(db, timeout=60)) as connection:
         rows = connection.execute(
-            "SELECT COUNT(*) FROM trial_heartbeats JOIN trials USING (trial_id) WHERE trials.state = 'RUNNING'"
+            "SELECT COUNT(*) FROM trial_heartbeats JOIN trials USING (trial_id) "
+            "WHERE trials.state = 'RUNNING'"
         ).fetchone()
     return rows[0] > 0
 
