@@ -3,7 +3,9 @@
 Takes plain lists of file paths (16-bit PCM mono WAV) and integer labels; knows
 nothing of corpus layouts. Everything after the list of paths runs as graph
 ops (no `py_function` / `numpy_function`), so the pipeline parallelises in the
-tf.data runtime and can be iterated inside a `tf.function`.
+tf.data runtime, can be iterated inside a `tf.function` and can run on tf.data
+service workers. One exception: with `data.records` a crop's bytes are sliced out
+of its packed shard by one `tf.numpy_function` (speaker_tf/data/records.py).
 
 Choices (documented here once):
 
