@@ -389,8 +389,10 @@ def train_dataset(
             x = tf.ensure_shape(x, [crop])
         return x, label
 
+    # The step indices come from `range`, not `counter` (a scan whose state each tf.data service
+    # worker would restart): a tf.data service splits a range, one step per split (service.py).
     return (
-        tf.data.Dataset.counter(start=int(start_step), dtype=tf.int64)
+        tf.data.Dataset.range(int(start_step), 2**63 - 1)
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
