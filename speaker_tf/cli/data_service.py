@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 
 HELP = "run a tf.data service dispatcher or worker for training with --data-service (runs until killed)"
 
@@ -27,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.role == "dispatcher":
         server = start_dispatcher(args.port, args.work_dir)
-        print(f"tf.data service dispatcher at {server.target}: train with --data-service {server.target}")
+        address = f"grpc://{socket.gethostname()}:{server.target.rsplit(':', 1)[1]}"
+        print(f"tf.data service dispatcher at {address}: train with --data-service {address}")
     else:
         if not args.dispatcher:
             raise ValueError("a worker needs --dispatcher grpc://HOST:PORT")
