@@ -10,7 +10,8 @@ P x K = 18 x 4 = 72 crops of 1.0 s (the DataConfig defaults). Each figure is
 the median over --windows measured windows of --steps batches, after --warmup
 batches; min and max are printed too, since a shared machine is noisy. Sources:
 the WAV files, and the same files packed into TFRecord shards (`speaker-tf pack`,
-in the temporary folder); tf.data runs on 1 or 2 worker threads. One JSON line
+in the temporary folder) of each --shard-mb size (one packed copy per size,
+measured in the same run); tf.data runs on 1 or 2 worker threads. One JSON line
 per measurement (benchmarks/_common.py adds the machine).
 
 --robust adds two rows for the recipes' augmentation (`data.robust`): its
@@ -136,7 +137,9 @@ def main() -> int:
     parser.add_argument("--cache", action="store_true", help="DataConfig.cache = True")
     parser.add_argument("--sources", nargs="+", default=["wav", "records"], choices=["wav", "records"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="tf.data worker threads")
-    parser.add_argument("--shard-mb", type=float, default=2.0, help="shard size of the packed copy")
+    parser.add_argument(
+        "--shard-mb", nargs="+", type=float, default=[128.0], help="shard sizes of the packed copies (MB)"
+    )
     parser.add_argument("--train-step", action="store_true", help="also time the encoder's train step")
     parser.add_argument("--experiment", default="exp_122")
     parser.add_argument(
@@ -159,17 +162,19 @@ def main() -> int:
             paths, labels = read_folder(args.data)
         else:
             paths, labels = write_corpus(Path(tmp) / "wav", args.speakers, args.files, 16000, args.seed)
-        records = ""
-        if "records" in args.sources:
+        # source name -> data.records ("" = the WAV files), then the shard count of each packed copy
+        sources, shard_counts = {}, {}
+        for source in args.sources:
+            if source == "wav":
+                sources["wav"] = ""
+                continue
             corpus = args.data or Path(tmp) / "wav"
-            pack_corpus(corpus, Path(tmp) / "records", shard_mb=args.shard_mb, workers=1, verbose=False)
-            records = str(Path(tmp) / "records")
-        corpus_info = {
-            "files": len(paths),
-            "speakers": len(set(labels)),
-            "cache": args.cache,
-            "shard_mb": args.shard_mb,
-        }
+            for size in args.shard_mb:
+                out = Path(tmp) / f"records-{size:g}mb"
+                report = pack_corpus(corpus, out, shard_mb=size, workers=1, verbose=False)
+                sources[f"records-{size:g}mb"] = str(out)
+                shard_counts[f"records-{size:g}mb"] = report.shards
+        corpus_info = {"files": len(paths), "speakers": len(set(labels)), "cache": args.cache}
         results = {}
         # augment: off, datapp; with --robust also datapp+robust (defaults) and datapp+robust_all (p = 1)
         variants = {"off": (False, RobustConfig()), "datapp": (True, RobustConfig())}
@@ -180,11 +185,11 @@ def main() -> int:
             variants["datapp+robust"] = (True, RobustConfig(enabled=True))
             variants["datapp+robust_all"] = (True, RobustConfig(enabled=True, **every))
         # WAV and TFRecord side by side (alternating), so the machine's load hits both alike.
-        for augment, threads, source in itertools.product(variants, args.threads, args.sources):
+        for augment, threads, source in itertools.product(variants, args.threads, sources):
             datapp, robust = variants[augment]
             config = DataConfig(
                 cache=args.cache,
-                records=records if source == "records" else "",
+                records=sources[source],
                 augment=AugmentConfig(enabled=datapp),
                 robust=robust,
             )
@@ -202,6 +207,7 @@ def main() -> int:
                 batch=batch,
                 crop_samples=int(ds.element_spec[0].shape[1]),
                 examples_per_second=rates(measured),
+                shards=shard_counts.get(source),
                 **corpus_info,
             )
         if args.train_step:

@@ -15,7 +15,7 @@ from speaker_tf.config.data import AugmentConfig, DataConfig
 from speaker_tf.data.corpus import read_corpus
 from speaker_tf.data.pack import pack_corpus, plan_shards
 from speaker_tf.data.pipeline import train_dataset
-from speaker_tf.data.records import PackIndex, read_records
+from speaker_tf.data.records import PackIndex, read_pcm, read_records
 from speaker_tf.errors import CorpusError
 
 SHARD_MB = 0.5  # about 3 tiny-corpus utterances per shard
@@ -184,3 +184,96 @@ def test_pack_command(tiny_corpus, tmp_path, capsys):
     assert "16 utterances of 4 speakers in 1 shards" in capsys.readouterr().out
     assert main(["pack", str(tmp_path / "missing"), str(out)]) == 2
     assert "does not exist or is not a folder" in capsys.readouterr().err
+
+
+HOLE = 3 * 2**30 + 1  # 3 GiB (+1: an odd offset, as a PCM field inside a record can be)
+
+
+def _proc_read_bytes() -> int:
+    """Bytes this process has read through read()-like system calls (memory-mapped page-ins excluded)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+@pytest.fixture(scope="module")
+def sparse_pack(tmp_path_factory):
+    """A pack whose one shard starts with a 3 GiB hole (a sparse file: no disk, no data written),
+    then the PCM of 3 speakers x 2 utterances; the same utterances as WAV files."""
+    root = tmp_path_factory.mktemp("sparse")
+    rng = np.random.default_rng(7)
+    paths, labels, rows, pcm_blobs = [], [], [], []
+    offset = HOLE
+    for spk in range(3):
+        for utt in range(2):
+            pcm = rng.integers(-20000, 20000, int(rng.integers(4000, 12000)), dtype=np.int16)
+            relpath = f"spk{spk}/utt{utt}.wav"
+            path = root / "wav" / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, pcm, 16000, subtype="PCM_16")
+            paths.append(str(path))
+            labels.append(spk)
+            peak = int(np.abs(pcm.astype(np.int32)).max())
+            rows.append(f"{relpath}\t{spk}\t{offset}\t{len(pcm)}\t{peak}\n")
+            pcm_blobs.append(pcm.astype("<i2").tobytes())
+            offset += 2 * len(pcm)
+    pack = root / "pack"
+    pack.mkdir()
+    with open(pack / "shard-00000.tfrecord", "wb") as shard:
+        shard.seek(HOLE)
+        shard.write(b"".join(pcm_blobs))
+    (pack / "shard-00000.tsv").write_text("".join(rows))
+    index = {
+        "format": "speaker_tf.pack/1",
+        "sample_rate": 16000,
+        "speakers": [{"name": f"spk{s}", "utterances": 2} for s in range(3)],
+        "shards": [{"file": "shard-00000.tfrecord", "utterances": 6, "bytes": offset}],
+    }
+    (pack / "index.json").write_text(json.dumps(index))
+    return pack, paths, labels
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").is_file(), reason="needs Linux /proc/self/io")
+def test_crops_past_a_3_gib_offset_read_only_their_bytes(sparse_pack):
+    """The crops lie 3 GiB into their shard: they equal the WAV path's crops value for value, and
+    the reader does not read through the shard to get there (`FixedLengthRecordDataset` with
+    `header_bytes`, the previous reader, read the 3 GiB before each crop)."""
+    pack, paths, labels = sparse_pack
+    config = dataclasses.replace(_config(pack), speakers_per_batch=2, utterances_per_speaker=2)
+    wav = _batches(train_dataset(paths, labels, dataclasses.replace(config, records=""), seed=4), 3)
+    before = _proc_read_bytes()
+    records = _batches(train_dataset(paths, labels, config, seed=4), 3)
+    read = _proc_read_bytes() - before
+    assert read < 64 * 2**20, f"read {read} bytes for 12 crops"  # index, tables, libraries: not 3 GiB
+    for (xw, yw), (xr, yr) in zip(wav, records, strict=True):
+        np.testing.assert_array_equal(yr, yw)
+        np.testing.assert_array_equal(xr, xw)
+
+
+def test_read_pcm_returns_the_samples_at_a_large_odd_offset_and_names_a_short_shard(sparse_pack, tmp_path):
+    pack, paths, _ = sparse_pack
+    shard = str(pack / "shard-00000.tfrecord")
+    first = sf.read(paths[0], dtype="int16")[0]
+    np.testing.assert_array_equal(read_pcm(shard, HOLE, len(first)), first)
+    np.testing.assert_array_equal(read_pcm(shard, HOLE + 2 * 10, 5), first[10:15])
+    assert read_pcm(shard, HOLE, 0).shape == (0,)
+    size = (pack / "shard-00000.tfrecord").stat().st_size
+    with pytest.raises(CorpusError, match=rf"shard '.*shard-00000\.tfrecord' has {size} bytes, a crop needs"):
+        read_pcm(shard, size - 2, 2)
+
+
+def test_a_shard_that_changed_after_packing_is_named(sparse_pack, tmp_path):
+    pack, paths, labels = sparse_pack
+    copy = tmp_path / "pack"
+    copy.mkdir()
+    for name in ("index.json", "shard-00000.tsv"):
+        shutil.copy(pack / name, copy / name)
+    with open(copy / "shard-00000.tfrecord", "wb") as shard:
+        shard.truncate(HOLE)  # the hole only: the PCM after it is gone
+    config = dataclasses.replace(_config(copy), speakers_per_batch=2)
+    with pytest.raises(CorpusError, match=rf"shard '.*shard-00000\.tfrecord' has {HOLE} bytes, index.json"):
+        train_dataset(paths, labels, config, seed=0)
+    (copy / "shard-00000.tfrecord").unlink()
+    with pytest.raises(CorpusError, match=r"shard '.*shard-00000\.tfrecord' is missing"):
+        train_dataset(paths, labels, config, seed=0)

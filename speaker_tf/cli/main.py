@@ -14,6 +14,7 @@ COMMANDS = {
     "synth": "speaker_tf.cli.synth",
     "prepare": "speaker_tf.cli.prepare",
     "pack": "speaker_tf.cli.pack",
+    "data-service": "speaker_tf.cli.data_service",
     "baseline": "speaker_tf.cli.baseline",
     "train": "speaker_tf.cli.train",
     "experiments": "speaker_tf.cli.experiments",
@@ -28,7 +29,7 @@ COMMANDS = {
     "sweep": "speaker_tf.cli.sweep",
 }
 # Commands that load TensorFlow: its start-up noise is hidden unless --verbose.
-MODEL_COMMANDS = {"train", "score", "export", "embed", "verify", "enroll", "identify"}
+MODEL_COMMANDS = {"train", "score", "export", "embed", "verify", "enroll", "identify", "data-service"}
 
 
 def build_parser() -> argparse.ArgumentParser:

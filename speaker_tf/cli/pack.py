@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("corpus", help="prepared corpus (speaker-tf prepare): <speaker>/**/<utt>.wav")
     parser.add_argument("out", help="output folder (outside CORPUS); finished shards are kept on a rerun")
     parser.add_argument(
-        "--shard-mb", type=float, default=2.0, help="target shard size in MB (see README: packed shards)"
+        "--shard-mb", type=float, default=128.0, help="target shard size in MB (see README: packed shards)"
     )
     parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
     parser.add_argument("--sample-rate", type=int, default=16000, help="expected sample rate in Hz")

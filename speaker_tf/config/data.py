@@ -117,7 +117,7 @@ class DataConfig:
     max_train_speakers: int = ranged(0, ge=0)  # 0 = all (early notes used the first 256 / 512)
     cache: bool = False
     # Packed TFRecord shards of the training files (`speaker-tf pack`): training crops are read
-    # from them instead of the WAV files (same batches); "" = read the WAV files.
+    # from them instead of the WAV files (same batches; not with train.data_service); "" = read the WAV files.
     records: str = ""
     strict: bool = False  # corpus scans: unreadable files are fatal instead of skipped and counted
     augment: AugmentConfig = field(default_factory=AugmentConfig)

@@ -48,3 +48,7 @@ class TrainConfig:
     # (MultiWorkerMirroredStrategy from TF_CONFIG), tpu. The P x K batch is the global batch.
     strategy: Literal["default", "mirrored", "multiworker", "tpu"] = "default"
     devices: tuple[str, ...] = ()
+    # tf.data service dispatcher, grpc://HOST:PORT (`--data-service`): the training input pipeline
+    # runs on its workers (speaker_tf/data/service.py: DYNAMIC sharding, whole P x K batches per
+    # step, no exact resume, not with data.records); "" = the pipeline runs in this process.
+    data_service: str = ""

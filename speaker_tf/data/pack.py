@@ -2,8 +2,8 @@
 
 Layout of OUT:
 
-- ``shard-00000.tfrecord`` ...: TFRecord files of about `shard_mb` MB (default 2: see
-  `speaker_tf.data.records` for why). One
+- ``shard-00000.tfrecord`` ...: TFRecord files of about `shard_mb` MB (default 128: the
+  training pipeline reads a crop's bytes only, wherever it lies, `speaker_tf.data.records`). One
   `tf.train.Example` per utterance: ``pcm`` (bytes, int16 little-endian samples),
   ``speaker`` (int64, index into the speaker table), ``utterance`` (bytes, the
   path relative to the packed folder), ``sample_rate`` (int64). Readable in order
@@ -139,7 +139,7 @@ def _plan_fingerprint(utterances: list[Utterance], ranges: list[tuple[int, int]]
 def pack_corpus(
     src: PathLike,
     out: PathLike,
-    shard_mb: float = 2.0,
+    shard_mb: float = 128.0,
     workers: int | None = None,
     sample_rate: int = 16000,
     verbose: bool = True,

@@ -3,7 +3,9 @@
 Takes plain lists of file paths (16-bit PCM mono WAV) and integer labels; knows
 nothing of corpus layouts. Everything after the list of paths runs as graph
 ops (no `py_function` / `numpy_function`), so the pipeline parallelises in the
-tf.data runtime and can be iterated inside a `tf.function`.
+tf.data runtime, can be iterated inside a `tf.function` and can run on tf.data
+service workers. One exception: with `data.records` a crop's bytes are sliced out
+of its packed shard by one `tf.numpy_function` (speaker_tf/data/records.py).
 
 Choices (documented here once):
 
@@ -387,8 +389,10 @@ def train_dataset(
             x = tf.ensure_shape(x, [crop])
         return x, label
 
+    # The step indices come from `range`, not `counter` (a scan whose state each tf.data service
+    # worker would restart): a tf.data service splits a range, one step per split (service.py).
     return (
-        tf.data.Dataset.counter(start=int(start_step), dtype=tf.int64)
+        tf.data.Dataset.range(int(start_step), 2**63 - 1)
         .map(sample_step)
         .unbatch()
         .map(make_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -6,15 +6,20 @@ only, at the offset the pack index stores) instead of decoding a WAV file. The
 crop offset, padding and peak normalisation (by the whole utterance's stored
 peak) are the WAV path's, so the same seed gives the same batches, value for value.
 
-Cost: `tf.data.FixedLengthRecordDataset` skips its `header_bytes` by reading them,
-so a crop costs a read through its shard up to the crop: small shards (the pack
-default of 2 MB) read crops faster than WAV files, 50 MB shards ~7x slower
-(README, measured figures). A reader that seeks would lift this.
+Cost: the crop's bytes are sliced out of a read-only memory map of its shard
+(`np.memmap`, opened once per process and shard; the `OPEN_SHARDS` most recently
+used stay open), inside one `tf.numpy_function`: a crop costs its own bytes
+whatever its offset, so shards can be large (pack default 128 MB). Everything
+around that call (sampling, crop offset, scaling, padding) stays in the graph.
+A Python callback cannot run on tf.data service workers, so `train.data_service`
+refuses `data.records` (speaker_tf/data/service.py).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,7 +30,12 @@ import tensorflow as tf
 from speaker_tf.data.pack import FORMAT, INDEX_FILE
 from speaker_tf.errors import CorpusError
 
-__all__ = ["PackIndex", "crop_loader", "read_records"]
+__all__ = ["OPEN_SHARDS", "PackIndex", "crop_loader", "read_pcm", "read_records"]
+
+# Shard memory maps kept open per process (least recently used closed first): each holds a
+# file descriptor, and VoxCeleb2 packs into ~2,000 shards of 128 MB, more than the usual
+# soft limit of 1,024 open files.
+OPEN_SHARDS = 256
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,25 @@ class PackIndex:
         return out
 
 
+@functools.lru_cache(maxsize=OPEN_SHARDS)
+def _shard_map(path: str) -> np.memmap:
+    return np.memmap(path, dtype=np.uint8, mode="r")
+
+
+def read_pcm(path: str, byte_offset: int, samples: int) -> np.ndarray:
+    """int16 [samples] little-endian PCM at `byte_offset` of the shard `path` (reads those bytes only)."""
+    if samples <= 0:
+        return np.zeros(0, np.int16)
+    data = _shard_map(path)
+    end = byte_offset + 2 * samples
+    if byte_offset < 0 or end > len(data):
+        raise CorpusError(
+            f"shard {path!r} has {len(data)} bytes, a crop needs bytes [{byte_offset}, {end}): "
+            "the shard is truncated or was rewritten after its index (pack again into a new folder)"
+        )
+    return np.frombuffer(data, dtype="<i2", count=samples, offset=byte_offset).astype(np.int16)
+
+
 def crop_loader(root: str | Path, paths: Sequence[str], crop: int, sample_rate: int):
     """`load_crop(index, seed) -> float32 [crop]` reading utterance `paths[index]` from the shards."""
     from speaker_tf.data.pipeline import _crop_offset, _pad_to
@@ -88,25 +117,30 @@ def crop_loader(root: str | Path, paths: Sequence[str], crop: int, sample_rate: 
             f"packed corpus {str(root)!r} is at {index.sample_rate} Hz, data.sample_rate is {sample_rate}"
         )
     table = tf.constant(index.locate(paths))
-    files = tf.constant(index.shard_files)
-    sizes = tf.constant(index.shard_bytes, tf.int64)
+    for file, size in zip(index.shard_files, index.shard_bytes, strict=True):
+        actual = os.path.getsize(file) if os.path.isfile(file) else None
+        if actual != size:
+            found = "is missing" if actual is None else f"has {actual} bytes"
+            raise CorpusError(f"shard {file!r} {found}, index.json says {size} bytes (pack again)")
+    files = list(index.shard_files)
+
+    def read(shard: np.int64, byte_offset: np.int64, samples: np.int64) -> np.ndarray:
+        return read_pcm(files[int(shard)], int(byte_offset), int(samples))
 
     def load_crop(i: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         shard, offset, samples, peak = tf.unstack(table[i])
         n = tf.cast(samples, tf.int32)
         start = _crop_offset(n, crop, seed)
-        length = tf.maximum(tf.minimum(n - start, crop), 1)  # >= 1 byte pair: empty files read one
-        # One fixed-length record: header = bytes before the window, footer = bytes after it.
-        header = offset + 2 * tf.cast(start, tf.int64)
-        record = 2 * tf.cast(length, tf.int64)
-        raw = tf.data.FixedLengthRecordDataset(
-            files[shard],
-            record_bytes=record,
-            header_bytes=header,
-            footer_bytes=sizes[shard] - header - record,
-        ).get_single_element()
-        window = tf.io.decode_raw(raw, tf.int16, little_endian=True)[: tf.minimum(n, crop)]
-        window = tf.cast(window, tf.float32) / 32768.0  # as tf.audio.decode_wav scales
+        length = tf.minimum(n - start, crop)  # = min(n, crop): start <= max(n - crop, 0)
+        pcm = tf.numpy_function(
+            read,
+            [shard, offset + 2 * tf.cast(start, tf.int64), tf.cast(length, tf.int64)],
+            tf.int16,
+            stateful=False,  # the same arguments read the same bytes
+            name="read_shard_crop",
+        )
+        pcm = tf.ensure_shape(pcm, [None])
+        window = tf.cast(pcm, tf.float32) / 32768.0  # as tf.audio.decode_wav scales
         return tf.math.divide_no_nan(_pad_to(window, crop), tf.cast(peak, tf.float32) / 32768.0)
 
     return load_crop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["default", "mirrored", "multiworker", "tpu"],
         help="data parallelism, same as --set train.strategy=...; multiworker reads TF_CONFIG",
     )
+    parser.add_argument(
+        "--data-service",
+        metavar="grpc://HOST:PORT",
+        help="run the training input pipeline on this tf.data service dispatcher's workers, same as "
+        "--set train.data_service=... (speaker-tf data-service; README: data service)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     parser.add_argument(
         "--verbose", action="store_true", help="keep TensorFlow's start-up log lines on stderr"
@@ -46,6 +53,8 @@ def run(experiment: Experiment, args: argparse.Namespace) -> int:
     from speaker_tf.training.trainer import resolve_config, train
 
     overrides = list(args.overrides) + ([f"train.strategy={args.strategy}"] if args.strategy else [])
+    if args.data_service is not None:
+        overrides.append(f"train.data_service={json.dumps(args.data_service)}")
     config = resolve_config(experiment, overrides, args.data, args.profile, args.resume)
     if args.dry_run:
         print(config.to_json())

@@ -4,8 +4,10 @@ BackupAndRestore restores the weights, the optimizer (its step counter
 included) and the epoch. Three more things decide the numbers of the epochs
 that follow, and this module carries them across a kill:
 
-* the data stream: `train_dataset` draws batch s from a counter, so the
-  trainer starts it at the restored step (`restore_point(...).step`);
+* the data stream: `train_dataset` draws batch s from step index s, so the
+  trainer starts it at the restored step (`restore_point(...).step`); not
+  exact under `train.data_service`, whose batches arrive out of order
+  (speaker_tf/data/service.py);
 * the random state of the layers (dropout, SpecAugment): Keras `SeedGenerator`
   states are variables the weights file leaves out, and so are the step
   counters losses keep (the AAM margin warm-up);

@@ -61,6 +61,7 @@ def train(
     import keras
 
     from speaker_tf.data.pipeline import train_classes, train_dataset
+    from speaker_tf.data.service import check_service, distribute_training
     from speaker_tf.models import build_classifier, build_encoder
     from speaker_tf.training import callbacks as run_callbacks
     from speaker_tf.training import distribute, evaluate, tensorboard
@@ -73,6 +74,7 @@ def train(
     # First: a multi-worker / logical-CPU strategy must exist before any other TensorFlow op.
     strategy = distribute.build_strategy(config.train.strategy, config.train.devices)
     distribute.check_config(config, strategy.num_replicas_in_sync)
+    check_service(config)
     worker = distribute.current_worker() if config.train.strategy == "multiworker" else distribute.Worker()
     # The data is checked before the run directory exists: a bad --data leaves no empty run behind.
     data = load_run_data(config.data, config.train.validation_trials, config.train.seed)
@@ -109,9 +111,12 @@ def train(
     targets = _fit_targets(list(model.output_names), config.loss.center_weight > 0)
 
     def make_dataset(index: int, count: int):
-        return train_dataset(
+        dataset = train_dataset(
             data.train_paths, data.train_labels, config.data, config.train.seed, index, count, restored.step
         ).map(targets)
+        if config.train.data_service:  # built on the service's workers (speaker_tf/data/service.py)
+            dataset = distribute_training(dataset, config.train.data_service)
+        return dataset
 
     batch = config.data.speakers_per_batch * config.data.utterances_per_speaker
     dataset = distribute.distribute_dataset(strategy, make_dataset, batch)
