@@ -48,18 +48,28 @@ def train(name: str, out: Path) -> Path:
     return run_dir
 
 
-def trial_sets(run_dir: Path, heldout: Path) -> dict[str, tuple[Path, Path]]:
+def trial_sets(run_dir: Path, heldout: Path, engines: Path | None) -> dict[str, tuple[Path, Path]]:
     """name -> (trial list, audio root) for one run."""
     from speaker_tf.config.base import ExperimentConfig
     from speaker_tf.training.splits import resolve_corpus_root
 
     config = ExperimentConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     own = resolve_corpus_root(config.data) / "test"
-    return {
+    sets = {
         "own test": (own / "trials.txt", own),
         "held-out": (heldout / "test" / "trials.txt", heldout / "test"),
         "held-out, same channel": (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
     }
+    if engines is not None:
+        sets["other engines"] = (engines / "trials.txt", engines)
+        sets["other engines, same engine"] = (engines / "trials_same_engine.txt", engines)
+    return sets
+
+
+# (run, audio root) -> utterance -> embedding, and file -> MFCC statistics: trial lists that share files
+# (the two held-out lists, the two other-engine lists) embed each file once
+_EMBEDDINGS: dict[tuple[Path, Path], dict[str, np.ndarray]] = {}
+_MFCC: dict[str, np.ndarray] = {}
 
 
 def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
@@ -72,14 +82,19 @@ def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
     config = json.loads((run_dir / "config.json").read_text())
     trials = read_trials(trials_path)
     labels = np.array([t.label for t in trials])
-    embeddings = embed_utterances(
-        load_embedder(run_dir / "encoder.keras"),
-        trial_utterances(trials),
-        window_seconds=config["data"]["eval_seconds"] or None,
-        root=root,
-    )
+    embeddings = _EMBEDDINGS.setdefault((run_dir, root), {})
+    missing = [u for u in trial_utterances(trials) if u not in embeddings]
+    if missing:
+        embeddings.update(
+            embed_utterances(
+                load_embedder(run_dir / "encoder.keras"),
+                missing,
+                window_seconds=config["data"]["eval_seconds"] or None,
+                root=root,
+            )
+        )
     learned = cosine_scores(embeddings, trials)
-    baseline = score_trials(trials, root)
+    baseline = score_trials(trials, root, cache=_MFCC)
     fused = load_fusion(run_dir).apply(learned, baseline)
     out = {}
     for system, scores in (("model", learned), ("baseline", baseline), ("fused", fused)):
@@ -118,6 +133,13 @@ def main() -> None:
     )
     parser.add_argument("--recipes", nargs="+", default=list(DEFAULT_RECIPES))
     parser.add_argument(
+        "--other-engines",
+        default="auto",
+        metavar="DIR|auto|none",
+        help="folder of the Festival / Flite test corpus (benchmarks/other_engines.py; generated if "
+        "missing); auto: OUT/other_engines when the engines are installed",
+    )
+    parser.add_argument(
         "--run", action="append", default=[], metavar="NAME=RUN_DIR", help="use a finished run"
     )
     args = parser.parse_args()
@@ -134,6 +156,22 @@ def main() -> None:
         seed=HELDOUT_SEED,
         report_baseline=False,
     )
+    engines = None
+    if args.other_engines == "auto":
+        from other_engines import available_voices
+
+        if len(available_voices()) < 4:
+            print(
+                "generalisation: festival / flite voices not installed (bash install.sh --eval-engines): "
+                "no other-engine rows",
+                file=sys.stderr,
+            )
+        else:
+            args.other_engines = args.out / "other_engines"
+    if args.other_engines != "auto" and args.other_engines != "none":
+        from other_engines import generate
+
+        engines = generate(Path(args.other_engines))
     runs = {}
     for name in args.recipes:
         started = time.perf_counter()
@@ -143,7 +181,7 @@ def main() -> None:
     info = machine()
     results: dict[tuple[str, str], dict[str, float]] = {}
     for name, run_dir in runs.items():
-        for set_name, (trials_path, root) in trial_sets(run_dir, heldout).items():
+        for set_name, (trials_path, root) in trial_sets(run_dir, heldout, engines).items():
             results[name, set_name] = measure(run_dir, trials_path, root)
             print(
                 json.dumps({"recipe": name, "trials": set_name, **results[name, set_name], **info}),

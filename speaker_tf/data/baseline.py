@@ -132,12 +132,22 @@ def baseline_scores(
     return score_trials(trials, root, workers), labels
 
 
-def score_trials(trials: Sequence, root: PathLike, workers: int | None = None) -> np.ndarray:
-    """Cosine scores of z-scored MFCC statistics for ``Trial`` objects whose paths are under ``root``."""
+def score_trials(
+    trials: Sequence, root: PathLike, workers: int | None = None, cache: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Cosine scores of z-scored MFCC statistics for ``Trial`` objects whose paths are under ``root``.
+
+    ``cache`` (file path -> raw statistics) is read and filled, so that trial lists sharing files compute
+    each file once; the z-scoring is always over this list's utterances.
+    """
     from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
 
     utts = trial_utterances(trials)
-    emb = utterance_embeddings([Path(root) / u for u in utts], workers)
+    paths = [str(Path(root) / u) for u in utts]
+    cache = {} if cache is None else cache
+    missing = [p for p in dict.fromkeys(paths) if p not in cache]
+    cache.update(zip(missing, utterance_embeddings(missing, workers), strict=True))
+    emb = np.stack([cache[p] for p in paths]) if paths else np.zeros((0, 40))
     emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
     return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
