@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/generalisation.py [--out runs/generalisation] [--heldout DIR] [--heldout-speakers 120]
                                         [--run exp_122=RUN_DIR ...] [--recipes exp_122 exp_robust]
+                                        [--other-engines DIR|auto|none]
 
 A name in --recipes that is not an experiment (an ablation) needs its run given with --run NAME=RUN_DIR.
 
@@ -13,12 +14,16 @@ directory is given with --run, then scores, side by side in one process:
 * ``held-out``: the held-out generalisation corpus (`speaker-tf synth --heldout`): speakers whose languages,
   synthesis variant and channel types no training corpus contains, generated on first use;
 * ``held-out, same channel``: the same speakers, non-targets within one channel type
-  (no channel cue).
+  (no channel cue);
+* ``other engines`` and ``other engines, same engine``: Festival and Flite voices
+  (benchmarks/other_engines.py, installed by `bash install.sh --eval-engines`; rows left out when they are
+  not installed), clean, one channel; the second list keeps non-targets within one engine family.
 
 Each trial list is scored by the encoder (cosine of the mean of 2 s window embeddings, as at the end of a
 run), by the MFCC baseline, and by their fusion (weights fitted on the run's own validation trials, saved in
-RUN/fusion.json; reported apart: it is not the learned embedding alone). Prints one JSON line per measurement
-and then a Markdown table.
+RUN/fusion.json; reported apart: it is not the learned embedding alone). Prints one JSON line per measurement,
+then a Markdown table, then a second one: the baseline on its 20 MFCC means alone (the long-term spectral
+envelope) and on its 20 standard deviations alone.
 """
 
 from __future__ import annotations
@@ -101,8 +106,24 @@ def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
         report = verification_report(scores, labels)
         out[f"{system}_eer"] = 100 * report["eer"]
         out[f"{system}_min_dcf_p01"] = report["min_dcf_p01"]
-    out["trials"] = len(trials)
+    out["n_trials"] = len(trials)
+    # what the baseline's score rests on: its 20 means (the long-term spectral envelope, which a channel
+    # colours) or its 20 standard deviations (how the envelope moves)
+    for part, dims in (("mean", slice(0, 20)), ("std", slice(20, 40))):
+        out[f"baseline_{part}_only_eer"] = (
+            100 * verification_report(mfcc_part_scores(trials, root, dims), labels)["eer"]
+        )
     return out
+
+
+def mfcc_part_scores(trials: list, root: Path, dims: slice) -> np.ndarray:
+    """The MFCC baseline's cosine scores on some of its 40 statistics (from the cache measure() filled)."""
+    from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
+
+    utts = trial_utterances(trials)
+    emb = np.stack([_MFCC[str(root / u)][dims] for u in utts])
+    emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
+    return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
 
 def machine() -> dict[str, str]:
@@ -208,6 +229,15 @@ def main() -> None:
             + f" | {' / '.join(baselines)} | "
             + " | ".join(f"{r['fused_eer']:.2f}" for r in row)
             + " |"
+        )
+    print()
+    print("| trials | MFCC baseline EER % | its 20 means alone | its 20 standard deviations alone |")
+    print("|---|---|---|---|")
+    for set_name in dict.fromkeys(s for _, s in results):
+        r = results[names[0], set_name]
+        print(
+            f"| {set_name} | {r['baseline_eer']:.2f} | {r['baseline_mean_only_eer']:.2f} "
+            f"| {r['baseline_std_only_eer']:.2f} |"
         )
 
 
