@@ -111,19 +111,9 @@ def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
     # colours) or its 20 standard deviations (how the envelope moves)
     for part, dims in (("mean", slice(0, 20)), ("std", slice(20, 40))):
         out[f"baseline_{part}_only_eer"] = (
-            100 * verification_report(mfcc_part_scores(trials, root, dims), labels)["eer"]
+            100 * verification_report(score_trials(trials, root, cache=_MFCC, dims=dims), labels)["eer"]
         )
     return out
-
-
-def mfcc_part_scores(trials: list, root: Path, dims: slice) -> np.ndarray:
-    """The MFCC baseline's cosine scores on some of its 40 statistics (from the cache measure() filled)."""
-    from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
-
-    utts = trial_utterances(trials)
-    emb = np.stack([_MFCC[str(root / u)][dims] for u in utts])
-    emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
-    return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
 
 def machine() -> dict[str, str]:

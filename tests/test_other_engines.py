@@ -128,3 +128,12 @@ def test_mfcc_cache_gives_the_same_scores_and_computes_each_file_once(tmp_path, 
     for a, b in zip(plain, cached, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert sorted(seen) == sorted(str(tmp_path / f"{k}.wav") for k in range(4))  # each file once
+
+    # dims: the scores of the means alone, by hand: z-score the 20 means over the list's files, cosine
+    means = baseline.score_trials(second, tmp_path, workers=1, cache=cache, dims=slice(0, 20))
+    files = ["1.wav", "3.wav", "2.wav", "0.wav"]  # the list's utterances
+    stats = np.stack([cache[str(tmp_path / f)][:20] for f in files])
+    z = (stats - stats.mean(axis=0)) / stats.std(axis=0)
+    row = {f: z[i] / np.linalg.norm(z[i]) for i, f in enumerate(files)}
+    np.testing.assert_allclose(means, [row[t.enroll] @ row[t.test] for t in second], rtol=1e-9)
+    assert sorted(seen) == sorted(str(tmp_path / f"{k}.wav") for k in range(4))  # still computed once

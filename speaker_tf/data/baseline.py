@@ -133,12 +133,17 @@ def baseline_scores(
 
 
 def score_trials(
-    trials: Sequence, root: PathLike, workers: int | None = None, cache: dict[str, np.ndarray] | None = None
+    trials: Sequence,
+    root: PathLike,
+    workers: int | None = None,
+    cache: dict[str, np.ndarray] | None = None,
+    dims: slice = slice(None),
 ) -> np.ndarray:
     """Cosine scores of z-scored MFCC statistics for ``Trial`` objects whose paths are under ``root``.
 
     ``cache`` (file path -> raw statistics) is read and filled, so that trial lists sharing files compute
-    each file once; the z-scoring is always over this list's utterances.
+    each file once; the z-scoring is always over this list's utterances. ``dims`` scores on some of the 40
+    statistics only (``slice(0, 20)``: the MFCC means, ``slice(20, 40)``: their standard deviations).
     """
     from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
 
@@ -147,7 +152,7 @@ def score_trials(
     cache = {} if cache is None else cache
     missing = [p for p in dict.fromkeys(paths) if p not in cache]
     cache.update(zip(missing, utterance_embeddings(missing, workers), strict=True))
-    emb = np.stack([cache[p] for p in paths]) if paths else np.zeros((0, 40))
+    emb = np.stack([cache[p][dims] for p in paths]) if paths else np.zeros((0, 40))[:, dims]
     emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
     return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
