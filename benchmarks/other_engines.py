@@ -117,6 +117,7 @@ def generate(out: Path, utterances: int = UTTERANCES, seed: int = 0) -> Path:
     from speaker_tf.data.synth import make_trials
     from speaker_tf.data.synth_text import load_sentences
     from speaker_tf.evaluation.scoring import Trial, write_trials
+    from speaker_tf.training.splits import EVALUATION_ONLY
 
     test = Path(out) / "test"
     mark = test / "done.json"
@@ -146,6 +147,9 @@ def generate(out: Path, utterances: int = UTTERANCES, seed: int = 0) -> Path:
     for name, groups in (("trials.txt", None), ("trials_same_engine.txt", family)):
         triples = make_trials(files, 2 * n_pairs, np.random.default_rng(seed), groups=groups)
         write_trials(test / name, [Trial(*t) for t in triples])
+    (Path(out) / EVALUATION_ONLY).write_text(
+        "Speech of other synthesis engines, for measuring generalisation only: never a training corpus.\n"
+    )
     mark.write_text(json.dumps({"settings": settings, "voices": [v.__dict__ for v in voices]}, indent=1))
     return test
 

@@ -92,6 +92,16 @@ def test_corpus_layout_and_trials_with_a_stand_in_engine(tmp_path, monkeypatch):
         family[t.enroll.split("/")[0]] != family[t.test.split("/")[0]] for t in everything if t.label == 0
     )
 
+    # the folder is marked evaluation-only: training refuses it (and every folder below it) as a data root
+    from speaker_tf.config.data import DataConfig
+    from speaker_tf.errors import CorpusError
+    from speaker_tf.training.splits import resolve_corpus_root
+
+    for root in (tmp_path / "engines", test, test / voices[0].speaker):
+        with pytest.raises(CorpusError, match=r"evaluation-only.*EVALUATION_ONLY"):
+            resolve_corpus_root(DataConfig(root=str(root)))
+    assert resolve_corpus_root(DataConfig(root=str(tmp_path))) == tmp_path  # the folder above is not marked
+
     # a finished folder is reused, not synthesised again
     n = len(calls)
     assert bench.generate(tmp_path / "engines", utterances=4) == test and len(calls) == n

@@ -48,12 +48,23 @@ def default_corpus_dir(config: DataConfig) -> Path:
     return base / f"{name}_seed{config.synth_seed}"
 
 
+# A file of this name marks a folder (and all below it) as test speech that no training may read: the
+# other-engine set of benchmarks/other_engines.py writes one, so that `--data` cannot train on it.
+EVALUATION_ONLY = "EVALUATION_ONLY"
+
+
 def resolve_corpus_root(config: DataConfig) -> Path:
     """The corpus root, generating the embedded corpus on first use."""
     if config.root:
         root = Path(config.root)
         if not root.is_dir():
             raise CorpusError(f"data root {str(root)!r} does not exist or is not a folder")
+        for folder in (root, *root.resolve().parents):
+            if (folder / EVALUATION_ONLY).is_file():
+                raise CorpusError(
+                    f"data root {str(root)!r} is evaluation-only speech (marked by "
+                    f"{str(folder / EVALUATION_ONLY)!r}): score it, do not train on it"
+                )
         return root
     from speaker_tf.data.synth import ensure_corpus
 
