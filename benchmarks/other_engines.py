@@ -114,10 +114,10 @@ def generate(out: Path, utterances: int = UTTERANCES, seed: int = 0) -> Path:
     """Write out/test/<speaker>/<k>.wav and both trial lists (or reuse a finished folder); return out/test."""
     import soundfile as sf
 
+    from speaker_tf.data.corpus import EVALUATION_ONLY
     from speaker_tf.data.synth import make_trials
     from speaker_tf.data.synth_text import load_sentences
     from speaker_tf.evaluation.scoring import Trial, write_trials
-    from speaker_tf.training.splits import EVALUATION_ONLY
 
     test = Path(out) / "test"
     mark = test / "done.json"

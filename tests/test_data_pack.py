@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -86,6 +87,25 @@ def test_pack_refuses_another_corpus_in_the_same_folder(tiny_corpus, packed, tmp
         pack_corpus(tiny_corpus, out, shard_mb=1.0, workers=1, verbose=False)
     with pytest.raises(CorpusError, match="is inside the corpus"):
         pack_corpus(tiny_corpus, tiny_corpus / "packed", workers=1, verbose=False)
+
+
+def test_pack_refuses_evaluation_only_speech(tmp_path):
+    """A folder marked EVALUATION_ONLY (the other-engine test set) is not packed into training shards, nor
+    is any folder below it; the error names the marker file and nothing is written."""
+    from speaker_tf.data.corpus import EVALUATION_ONLY
+
+    src = tmp_path / "engines" / "test" / "spk" / "a.wav"
+    src.parent.mkdir(parents=True)
+    sf.write(src, np.zeros(1600, np.int16), 16000, subtype="PCM_16")
+    marker = tmp_path / "engines" / EVALUATION_ONLY
+    marker.write_text("test speech\n")
+    named = f"evaluation-only speech \\(marked by '{re.escape(str(marker))}'"
+    for corpus in (tmp_path / "engines", tmp_path / "engines" / "test"):
+        with pytest.raises(CorpusError, match=named):
+            pack_corpus(corpus, tmp_path / "out", workers=1, verbose=False)
+    assert not (tmp_path / "out").exists()
+    marker.unlink()
+    assert pack_corpus(tmp_path / "engines", tmp_path / "out", workers=1, verbose=False).utterances == 1
 
 
 def test_pack_names_a_file_that_is_not_16_bit(tmp_path):

@@ -59,6 +59,52 @@ def test_cmn_and_cmvn_per_band_statistics():
         LogMelSpectrogram(mean_norm=False, variance_norm=True)
 
 
+def test_smooth_mean_norm_removes_only_the_means_first_cepstra():
+    """mean_norm_smooth=N: the per-utterance mean loses exactly its first N DCT-II coefficients across bands
+    (scipy's orthonormal DCT as the reference); a smooth EQ (level + tilt) added to every frame changes
+    nothing, the finer shape of the long-term spectrum stays, and N = n_mels is plain CMN."""
+    x = random_input((2, 3200)) * np.linspace(0.1, 2.0, 3200, dtype="float32")
+    common = dict(sample_rate=SR, n_mels=16, win_length=400, hop_length=160)
+    raw = np.asarray(LogMelSpectrogram(mean_norm=False, **common)(x), np.float64)
+    layer = LogMelSpectrogram(mean_norm=True, mean_norm_smooth=3, **common)
+    smooth = np.asarray(
+        run_layer_test(layer, (2, 3200), (2, 21, 16), x=x, symbolic_shape=(None,), fit=False)(x)
+    )
+    mean_cepstra = dct(raw.mean(axis=1), type=2, norm="ortho", axis=-1)  # [2, 16]
+    kept = mean_cepstra.copy()
+    kept[:, :3] = 0.0
+    expected_mean = dct(kept, type=3, norm="ortho", axis=-1)  # inverse of the orthonormal DCT-II
+    np.testing.assert_allclose(smooth.mean(axis=1), expected_mean, atol=1e-4)
+    # frame-to-frame changes are untouched: the output is the raw log-mel minus one vector per utterance
+    np.testing.assert_allclose(
+        smooth - smooth.mean(axis=1, keepdims=True), raw - raw.mean(1, keepdims=True), atol=1e-4
+    )
+    assert np.abs(expected_mean).max() > 0.05  # the finer long-term shape is really there, not all removed
+    # a stationary EQ made of the first 3 cosines across the bands (level, tilt, curvature) changes nothing;
+    # one of a finer cosine (band-to-band ripple) moves the output by exactly that ripple
+    power = np.exp(np.random.default_rng(1).normal(size=(2, 21, 16))).astype("float32") + 1.0  # >> epsilon
+    bands = np.arange(16) + 0.5
+    smooth_eq = 0.7 + 0.4 * np.cos(np.pi * bands / 16) - 0.3 * np.cos(2 * np.pi * bands / 16)
+    ripple = 0.2 * np.cos(5 * np.pi * bands / 16)
+    base = np.asarray(layer.log_and_normalise(power))
+    np.testing.assert_allclose(
+        np.asarray(layer.log_and_normalise(power * np.exp(smooth_eq))), base, atol=1e-4
+    )
+    with_ripple = np.asarray(layer.log_and_normalise(power * np.exp(ripple)))
+    np.testing.assert_allclose(with_ripple - base, np.broadcast_to(ripple, base.shape), atol=1e-4)
+    full = np.asarray(LogMelSpectrogram(mean_norm=True, mean_norm_smooth=16, **common)(x))
+    np.testing.assert_allclose(full, np.asarray(LogMelSpectrogram(mean_norm=True, **common)(x)), atol=1e-4)
+    assert layer.get_config()["mean_norm_smooth"] == 3
+    with pytest.raises(ValueError, match="mean_norm_smooth=3 needs mean_norm=True"):
+        LogMelSpectrogram(mean_norm=False, mean_norm_smooth=3)
+    with pytest.raises(ValueError, match="mean_norm_smooth=3 needs mean_norm=True and variance_norm=False"):
+        LogMelSpectrogram(variance_norm=True, mean_norm_smooth=3)
+    with pytest.raises(ValueError, match="mean_norm_smooth=17 exceeds n_mels=16"):
+        LogMelSpectrogram(mean_norm_smooth=17, **common)
+    with pytest.raises(ValueError, match="mean_norm_smooth must be an integer >= 0, got -1"):
+        LogMelSpectrogram(mean_norm_smooth=-1)
+
+
 def test_band_limits_keep_energy_inside_the_band():
     """min/max 100 / 4000 Hz: a 1 kHz tone peaks in its band; a 5 kHz one only leaks in (window sidelobes)."""
     layer = LogMelSpectrogram(sample_rate=SR, n_mels=20, min_freq=100.0, max_freq=4000.0, mean_norm=False)
@@ -270,6 +316,19 @@ def test_encoder_inference_is_the_unaugmented_encoder(frontend, plain):
             "model.frontend.vtlp_boundary_hz=8000.0 must be in (0, 8000)",
         ),
         ({"kind": "logmel", "tilt_db": 2.0}, "model.frontend.tilt_db=2.0 has no effect with"),
+        ({"mean_norm_smooth": 3}, "model.frontend.mean_norm_smooth=3 needs model.frontend.kind='logmel'"),
+        (
+            {"kind": "logmel", "mean_norm": False, "mean_norm_smooth": 3},
+            "mean_norm_smooth=3 needs model.frontend.mean_norm=True and model.frontend.variance_norm=False",
+        ),
+        (
+            {"kind": "logmel", "variance_norm": True, "mean_norm_smooth": 3},
+            "mean_norm_smooth=3 needs model.frontend.mean_norm=True and model.frontend.variance_norm=False",
+        ),
+        (
+            {"kind": "logmel", "mean_norm_smooth": 17},
+            "model.frontend.mean_norm_smooth=17 must be <= model.frontend.n_mels=16",
+        ),
         (
             {"kind": "logmel", "tilt_db": 2.0, "mean_norm": False, "tilt_order": 0},
             "tilt_order=0 is out of range",

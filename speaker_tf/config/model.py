@@ -34,6 +34,9 @@ class FrontendConfig:
     win_ms: float = ranged(25.0, gt=0)  # logmel frame length
     hop_ms: float = ranged(10.0, gt=0)  # logmel hop
     mean_norm: bool = True  # logmel: subtract the per-utterance mean per band
+    # > 0: subtract only the mean's smooth part, its first N DCT components across bands (level, tilt,
+    # ...), keeping the long-term spectrum's finer envelope (a voice cue that smooth channel EQ leaves)
+    mean_norm_smooth: int = ranged(0, ge=0)
     time_masks: int = ranged(0, ge=0)  # SpecAugment masks applied in training only
     time_mask_width: int = ranged(10, ge=0)
     freq_masks: int = ranged(0, ge=0)

@@ -33,9 +33,25 @@ __all__ = [
     "read_librispeech",
     "read_corpus",
     "read_trial_list",
+    "EVALUATION_ONLY",
+    "refuse_evaluation_only",
 ]
 
 PathLike = str | os.PathLike
+
+# A file of this name marks a folder (and all below it) as test speech that no training may read: the
+# other-engine set of benchmarks/other_engines.py writes one, so that neither `--data` nor `pack` takes it.
+EVALUATION_ONLY = "EVALUATION_ONLY"
+
+
+def refuse_evaluation_only(root: PathLike, use: str) -> None:
+    """CorpusError naming the marker if ``root`` or a folder above it holds an ``EVALUATION_ONLY`` file."""
+    for folder in (Path(root), *Path(root).resolve().parents):
+        if (folder / EVALUATION_ONLY).is_file():
+            raise CorpusError(
+                f"{use} {str(root)!r} is evaluation-only speech (marked by "
+                f"{str(folder / EVALUATION_ONLY)!r}): score it, do not train on it"
+            )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from speaker_tf.data.audio import default_workers, process_pool
-from speaker_tf.data.corpus import Utterance, read_corpus
+from speaker_tf.data.corpus import Utterance, read_corpus, refuse_evaluation_only
 from speaker_tf.errors import CorpusError
 
 __all__ = ["FORMAT", "INDEX_FILE", "PackReport", "pack_corpus", "plan_shards"]
@@ -148,6 +148,7 @@ def pack_corpus(
     src_dir, out_dir = Path(src).resolve(), Path(out).resolve()
     if not src_dir.is_dir():
         raise CorpusError(f"corpus {str(src)!r} does not exist or is not a folder")
+    refuse_evaluation_only(src, "corpus")  # packed shards are training input
     if out_dir == src_dir or src_dir in out_dir.parents:
         raise CorpusError(
             f"output {str(out)!r} is inside the corpus {str(src)!r}; choose a folder outside it"

@@ -22,7 +22,7 @@ from keras import ops
 
 from speaker_tf.config.model import FrontendConfig
 from speaker_tf.models.blocks import make_activation, make_conv, make_dense
-from speaker_tf.models.spectral import Cepstra, RandomSpectralTilt
+from speaker_tf.models.spectral import Cepstra, RandomSpectralTilt, dct_matrix
 
 VARIANCE_FLOOR = 1e-5  # CMVN: added to each band's variance (a silent band stays 0, not NaN)
 
@@ -65,7 +65,11 @@ class LogMelSpectrogram(keras.layers.Layer):
     each band subtracted (cepstral-mean-style normalisation, CMN), with
     `variance_norm` also each band divided by its per-utterance standard
     deviation (CMVN). Both remove a stationary channel colouring (a constant
-    per-band log gain) and with it the long-term average spectrum. Computes in
+    per-band log gain) and with it the long-term average spectrum. With
+    `mean_norm_smooth` = N > 0 only the smooth part of that mean is removed:
+    its projection on the first N DCT-II basis vectors across the bands (level,
+    tilt, curvature, ... as in cepstra c0..c(N-1)); the finer shape of the
+    long-term spectrum (formant-scale envelope, a voice cue) stays. Computes in
     float32 unless given another `dtype` (the FFT needs float32/64, and under
     mixed_float16 the log of small powers would underflow).
     """
@@ -82,12 +86,24 @@ class LogMelSpectrogram(keras.layers.Layer):
         mean_norm: bool = True,
         epsilon: float = 1e-6,
         variance_norm: bool = False,
+        mean_norm_smooth: int = 0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("dtype", "float32")  # also under mixed precision (see class doc)
         super().__init__(**kwargs)
         if variance_norm and not mean_norm:
             raise ValueError("LogMelSpectrogram variance_norm=True needs mean_norm=True (CMVN)")
+        smooth = mean_norm_smooth
+        if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 0:
+            raise ValueError(f"LogMelSpectrogram mean_norm_smooth must be an integer >= 0, got {smooth!r}")
+        if smooth and (not mean_norm or variance_norm):
+            raise ValueError(
+                f"LogMelSpectrogram mean_norm_smooth={smooth!r} needs mean_norm=True and variance_norm=False"
+            )
+        if mean_norm_smooth > n_mels:
+            raise ValueError(
+                f"LogMelSpectrogram mean_norm_smooth={mean_norm_smooth!r} exceeds n_mels={n_mels!r}"
+            )
         for label, value in (
             ("sample_rate", sample_rate),
             ("n_mels", n_mels),
@@ -110,6 +126,10 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.mean_norm = mean_norm
         self.epsilon = epsilon
         self.variance_norm = variance_norm
+        self.mean_norm_smooth = mean_norm_smooth
+        # [bands, bands] projection on the first N DCT-II basis vectors (orthonormal columns D: D D^T)
+        basis = dct_matrix(n_mels, mean_norm_smooth) if mean_norm_smooth else None
+        self._smooth = None if basis is None else (basis @ basis.T).astype(np.float32)
         self._filters = mel_filterbank(
             n_mels, self.fft_length, sample_rate, min_freq, max_freq or sample_rate / 2.0
         )
@@ -127,7 +147,10 @@ class LogMelSpectrogram(keras.layers.Layer):
         """log(mel power + epsilon), then the per-utterance normalisation over time."""
         mel = ops.log(mel_power + self.epsilon)
         if self.mean_norm:
-            mel = mel - ops.mean(mel, axis=1, keepdims=True)
+            mean = ops.mean(mel, axis=1, keepdims=True)
+            if self._smooth is not None:  # only the smooth part of the long-term spectrum
+                mean = ops.matmul(mean, ops.convert_to_tensor(self._smooth))
+            mel = mel - mean
         if self.variance_norm:  # CMVN: unit variance per band (mean already removed)
             mel = mel * ops.rsqrt(ops.mean(ops.square(mel), axis=1, keepdims=True) + VARIANCE_FLOOR)
         return mel
@@ -156,6 +179,7 @@ class LogMelSpectrogram(keras.layers.Layer):
             "mean_norm": self.mean_norm,
             "epsilon": self.epsilon,
             "variance_norm": self.variance_norm,
+            "mean_norm_smooth": self.mean_norm_smooth,
         }
 
 
@@ -435,6 +459,7 @@ def apply_log_mel(waveform: Any, frontend: FrontendConfig, *, name: str = "front
         max_freq=frontend.max_freq,
         mean_norm=frontend.mean_norm,
         variance_norm=frontend.variance_norm,
+        mean_norm_smooth=frontend.mean_norm_smooth,
         name=f"{name}_log_mel",
     )
     if frontend.vtlp_warp:

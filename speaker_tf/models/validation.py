@@ -38,7 +38,16 @@ def _power_of_two(key: str, value: int) -> None:
 def _log_mel_options_set(fe: FrontendConfig) -> list[tuple[str, Any]]:
     """The issue-9 log-mel options changed from their defaults (which do nothing)."""
     defaults = FrontendConfig()
-    keys = ("min_freq", "max_freq", "variance_norm", "vtlp_warp", "tilt_db", "cepstra", "lifter")
+    keys = (
+        "min_freq",
+        "max_freq",
+        "variance_norm",
+        "mean_norm_smooth",
+        "vtlp_warp",
+        "tilt_db",
+        "cepstra",
+        "lifter",
+    )
     return [(key, getattr(fe, key)) for key in keys if getattr(fe, key) != getattr(defaults, key)]
 
 
@@ -52,6 +61,16 @@ def _check_log_mel_options(fe: FrontendConfig) -> None:
         )
     if fe.variance_norm and not fe.mean_norm:
         raise ConfigError("model.frontend.variance_norm=True needs model.frontend.mean_norm=True (CMVN)")
+    if fe.mean_norm_smooth and (not fe.mean_norm or fe.variance_norm):
+        raise ConfigError(
+            f"model.frontend.mean_norm_smooth={fe.mean_norm_smooth!r} needs model.frontend.mean_norm=True "
+            "and model.frontend.variance_norm=False (it changes which part of the mean CMN removes)"
+        )
+    if fe.mean_norm_smooth > fe.n_mels:
+        raise ConfigError(
+            f"model.frontend.mean_norm_smooth={fe.mean_norm_smooth!r} must be <= "
+            f"model.frontend.n_mels={fe.n_mels!r}"
+        )
     if fe.vtlp_warp and not 0 < fe.vtlp_boundary_hz < nyquist:
         raise ConfigError(
             f"model.frontend.vtlp_boundary_hz={fe.vtlp_boundary_hz!r} must be in (0, {nyquist:g}) "

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from speaker_tf.config.data import DataConfig
-from speaker_tf.data.corpus import Corpus, read_corpus
+from speaker_tf.data.corpus import Corpus, read_corpus, refuse_evaluation_only
 from speaker_tf.errors import CorpusError
 from speaker_tf.evaluation.scoring import Trial
 
@@ -48,23 +48,13 @@ def default_corpus_dir(config: DataConfig) -> Path:
     return base / f"{name}_seed{config.synth_seed}"
 
 
-# A file of this name marks a folder (and all below it) as test speech that no training may read: the
-# other-engine set of benchmarks/other_engines.py writes one, so that `--data` cannot train on it.
-EVALUATION_ONLY = "EVALUATION_ONLY"
-
-
 def resolve_corpus_root(config: DataConfig) -> Path:
     """The corpus root, generating the embedded corpus on first use."""
     if config.root:
         root = Path(config.root)
         if not root.is_dir():
             raise CorpusError(f"data root {str(root)!r} does not exist or is not a folder")
-        for folder in (root, *root.resolve().parents):
-            if (folder / EVALUATION_ONLY).is_file():
-                raise CorpusError(
-                    f"data root {str(root)!r} is evaluation-only speech (marked by "
-                    f"{str(folder / EVALUATION_ONLY)!r}): score it, do not train on it"
-                )
+        refuse_evaluation_only(root, "data root")
         return root
     from speaker_tf.data.synth import ensure_corpus
 
