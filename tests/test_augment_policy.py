@@ -18,7 +18,7 @@ import tensorflow as tf
 from speaker_tf.config.base import ExperimentConfig, parse_assignment
 from speaker_tf.config.data import AugmentConfig, DataConfig, RobustConfig
 from speaker_tf.data.augment import Sources, robust_augment
-from speaker_tf.data.augment.policy import check_config
+from speaker_tf.data.augment.policy import check_config, voice_colour_response
 from speaker_tf.data.pipeline import train_classes, train_dataset
 from speaker_tf.errors import ConfigError
 
@@ -159,6 +159,55 @@ def test_noise_kind_drawn_by_weight_and_peak_limited():
     assert babble.mean() == pytest.approx(0.75, abs=_stat_tol(0.75, n))
 
 
+def test_voice_colour_is_one_fixed_filter_per_label():
+    """The same filter H_label for every crop of a label whatever the element seed, another one for another
+    label; the crop comes out as x convolved with H (checked with a NumPy FFT filter of its own, padded far
+    beyond the biquads' decay); peaking bands of +-6 dB stay within 3 x 6 dB."""
+    x = tf.constant(np.random.default_rng(0).normal(0.0, 0.01, 2048), tf.float32)  # peak well below 1
+    cfg = RobustConfig(**OFF, voice_colour_bands=3, voice_colour_db=6.0)
+    seeds = [tf.constant([5, i], tf.int64) for i in (0, 1)]
+    a, b = (robust_augment(x, s, cfg, Sources(), SR, label=3).numpy() for s in seeds)
+    other = robust_augment(x, seeds[0], cfg, Sources(), SR, label=4).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - other).max() > 0.05 * np.abs(a).max()
+    n_fft = 16 * 2048
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / SR)
+    h = voice_colour_response(tf.constant(freqs, tf.float32), 3, cfg, SR).numpy()
+    expected = np.fft.irfft(np.fft.rfft(x.numpy(), n_fft) * h, n_fft)[:2048]
+    np.testing.assert_allclose(a, expected, atol=1e-4 * np.abs(expected).max())
+    gain_db = 20 * np.log10(np.abs(h))
+    assert np.abs(gain_db).max() <= 18.0 + 1e-3 and np.ptp(gain_db) > 1.0
+    assert np.array_equal(robust_augment(x, seeds[0], RobustConfig(**OFF), Sources(), SR).numpy(), x.numpy())
+    with pytest.raises(ValueError, match="voice_colour_bands > 0 needs the crop's speaker label"):
+        robust_augment(x, seeds[0], cfg, Sources(), SR)
+
+
+def test_voice_colour_follows_the_pipelines_labels(tones):
+    """In the pipeline a speaker's tone is scaled by |H_label| at its frequency (the speed-perturbed labels
+    having filters of their own), where that cuts; where it boosts past peak 1 the crop is scaled back."""
+    paths, labels = tones
+    factors = (1.0, 1.1)
+    off, on = _cfg(speed_factors=factors), _cfg(speed_factors=factors, voice_colour_bands=2)
+    checked = set()
+    for (x0, y0), (x1, y1) in zip(
+        _batches(train_dataset(paths, labels, off, seed=2), 6),
+        _batches(train_dataset(paths, labels, on, seed=2), 6),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(y0, y1)
+        middle = slice(CROP // 4, 3 * CROP // 4)  # away from the filter's start-up transient
+        for row0, row1, label in zip(x0, x1, y1, strict=True):
+            hz = TONES[label % 6] * factors[label // 6]
+            h = float(np.abs(voice_colour_response(tf.constant([hz], tf.float32), label, on.robust, SR))[0])
+            gain = float(np.sqrt(np.mean(row1[middle] ** 2) / np.mean(row0[middle] ** 2)))
+            if h < 0.95:
+                assert gain == pytest.approx(h, rel=0.02), (label, hz)
+                checked.add(int(label))
+            else:
+                assert gain <= h * 1.02  # the boost, then at most scaled back down
+    assert len(checked) >= 2  # cuts of several labels seen and matched
+
+
 @pytest.mark.slow  # two pipelines with every stage: ~10 s idle, far more on a busy machine
 def test_everything_on_deterministic_finite_graph_only(tones, tmp_path):
     paths, labels = tones
@@ -197,6 +246,10 @@ def test_config_errors_and_overrides():
         check_config(RobustConfig(), 8000)
     with pytest.raises(ConfigError, match="need 1 <= data.robust.babble_min <= babble_max, got 5, 3"):
         check_config(RobustConfig(babble_min=5, babble_max=3), SR)
+    with pytest.raises(ConfigError, match="data.robust.voice_colour_bands must be >= 0, got -1"):
+        check_config(RobustConfig(voice_colour_bands=-1), SR)
+    with pytest.raises(ConfigError, match="data.robust.voice_colour_db must be >= 0, got -2.0"):
+        check_config(RobustConfig(voice_colour_db=-2.0), SR)
     config = ExperimentConfig().override(
         dict([parse_assignment("data.robust.speed_factors=[1.0, 0.9, 1.1]"), ("data.robust.enabled", True)])
     )

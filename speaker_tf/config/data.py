@@ -100,6 +100,12 @@ class RobustConfig:
     tilt_db: float = 3.0
     p_telephone: float = 0.2  # 300-3400 Hz band, down to 8 kHz, G.711 there, and back
     p_codec: float = 0.2  # 8-bit G.711 companding: mu-law or A-law (half each)
+    # Voice colour (0 = off): every training label, speed-perturbed ones too, gets a fixed filter of its own
+    # for all its crops, before the room: voice_colour_bands peaking biquads at log-U[150 Hz, 0.4 x sample
+    # rate], gain U[-voice_colour_db, voice_colour_db], Q log-U[eq_q_min, eq_q_max], drawn from (room_seed,
+    # label): a stable long-term spectral shape per speaker, which recorded voices have and espeak-ng's lack.
+    voice_colour_bands: int = 0
+    voice_colour_db: float = 6.0
 
 
 @dataclass(frozen=True)

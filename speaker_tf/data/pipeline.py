@@ -381,7 +381,12 @@ def train_dataset(
         if sources is not None:
             own = replace(sources, other=(lambda s: pool.draw(s, row, crop)) if pool else None)
             x = robust_augment(
-                x, tf.random.experimental.stateless_fold_in(e, 2), config.robust, own, config.sample_rate
+                x,
+                tf.random.experimental.stateless_fold_in(e, 2),
+                config.robust,
+                own,
+                config.sample_rate,
+                label=label,
             )
             x = tf.ensure_shape(x, [crop])
         if config.augment.enabled:

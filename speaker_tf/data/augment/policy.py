@@ -4,6 +4,8 @@
 drawn independently with its probability in `RobustConfig`, like a sound
 travelling from a talker to a recording:
 
+0. voice colour (voice_colour_bands > 0): the crop's speaker label's own
+   fixed peaking-EQ filter, the same for every crop of that label;
 1. reverberation (p_reverb): a uniformly drawn RIR of the bank;
 2. additive noise (p_noise): coloured, babble or folder noise, the kind drawn
    with the relative weights of the kinds available, at an SNR drawn
@@ -17,7 +19,8 @@ travelling from a talker to a recording:
 
 Speed perturbation happens before all this, when the pipeline cuts the crop,
 because it changes the label (speed.py). Every draw is stateless, keyed by
-the element's seed, so a seed fixes the augmented crop.
+the element's seed (the voice colour by room_seed and the label), so a seed
+and a label fix the augmented crop.
 """
 
 from __future__ import annotations
@@ -33,12 +36,21 @@ from speaker_tf.data.augment import channel, noise, reverb, speed
 from speaker_tf.data.augment.ops import fold, log_uniform, uniform
 from speaker_tf.errors import ConfigError
 
-__all__ = ["Sources", "build_sources", "check_config", "robust_augment", "speed_factors"]
+__all__ = [
+    "Sources",
+    "build_sources",
+    "check_config",
+    "robust_augment",
+    "speed_factors",
+    "voice_colour_response",
+]
 
 # Salts of each stage's seed.
 _REVERB, _NOISE, _CHANNEL, _TELEPHONE, _CODEC = range(1, 6)
 _BAND, _EQ, _TILT = range(1, 4)  # within the channel stage
 EQ_FREQUENCY = (80.0, 0.4)  # peaking centre frequencies: log-uniform from 80 Hz to 0.4 x sample rate
+VOICE_FREQUENCY = (150.0, 0.4)  # the voice colour's centres: 150 Hz to 0.4 x sample rate
+_VOICE_SALT = 7919  # folded into room_seed: the voice colours do not repeat the room bank's draws
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,14 @@ def check_config(config: RobustConfig, sample_rate: int) -> None:
         value = getattr(config, name)
         if not 0.0 <= value <= 1.0:
             raise ConfigError(f"data.robust.{name} must be a probability in [0, 1], got {value!r}")
-    for name in ("colored_weight", "babble_weight", "folder_weight", "eq_gain_db", "tilt_db"):
+    for name in (
+        "colored_weight",
+        "babble_weight",
+        "folder_weight",
+        "eq_gain_db",
+        "tilt_db",
+        "voice_colour_db",
+    ):
         if getattr(config, name) < 0:
             raise ConfigError(f"data.robust.{name} must be >= 0, got {getattr(config, name)!r}")
     for name in ("rooms", "max_rirs", "max_noise_files", "babble_min", "babble_files"):
@@ -90,8 +109,9 @@ def check_config(config: RobustConfig, sample_rate: int) -> None:
             "need data.robust.low_cut_max < high_cut_min and high_cut_max < sample_rate / 2 "
             f"({nyquist:g} Hz), got {config.low_cut_max!r}, {config.high_cut_min!r}, {config.high_cut_max!r}"
         )
-    if config.eq_bands < 0:
-        raise ConfigError(f"data.robust.eq_bands must be >= 0, got {config.eq_bands!r}")
+    for name in ("eq_bands", "voice_colour_bands"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"data.robust.{name} must be >= 0, got {getattr(config, name)!r}")
     if config.rir_seconds <= 0 or config.noise_seconds <= 0:
         raise ConfigError(
             f"data.robust.rir_seconds and noise_seconds must be > 0, got "
@@ -210,6 +230,19 @@ def _channel(x: tf.Tensor, seed: tf.Tensor, config: RobustConfig, sample_rate: i
     )
 
 
+def voice_colour_response(
+    freqs: tf.Tensor, label: tf.Tensor | int, config: RobustConfig, sample_rate: int
+) -> tf.Tensor:
+    """The complex response of speaker `label`'s fixed voice colour (see RobustConfig) at `freqs` Hz."""
+    base = tf.constant([config.room_seed, _VOICE_SALT], tf.int64)
+    s = fold(base, tf.cast(label, tf.int64))
+    bands = (config.voice_colour_bands,)
+    f0 = log_uniform(fold(s, 1), VOICE_FREQUENCY[0], VOICE_FREQUENCY[1] * sample_rate, bands)
+    gain = tf.random.stateless_uniform(bands, fold(s, 2), -config.voice_colour_db, config.voice_colour_db)
+    q = log_uniform(fold(s, 3), config.eq_q_min, config.eq_q_max, bands)
+    return channel.peaking_response(freqs, sample_rate, f0, gain, q)
+
+
 def _codec(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.cond(uniform(seed) < 0.5, lambda: channel.mu_law(x), lambda: channel.a_law(x))
 
@@ -218,11 +251,24 @@ def _codec(x: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 # would only spend seconds re-writing it when tf.data traces the pipeline.
 @tf.autograph.experimental.do_not_convert
 def robust_augment(
-    x: tf.Tensor, seed: tf.Tensor, config: RobustConfig, sources: Sources, sample_rate: int
+    x: tf.Tensor,
+    seed: tf.Tensor,
+    config: RobustConfig,
+    sources: Sources,
+    sample_rate: int,
+    label: tf.Tensor | int | None = None,
 ) -> tf.Tensor:
-    """One crop (static length) through the chain of the module docstring; deterministic in `seed`."""
+    """One crop (static length) through the chain of the module docstring; deterministic in `seed`
+    (and `label`, the crop's speaker, which the voice colour needs)."""
     x = tf.convert_to_tensor(x, tf.float32)
     seed = tf.convert_to_tensor(seed)
+    if config.voice_colour_bands > 0:
+        if label is None:
+            raise ValueError("data.robust.voice_colour_bands > 0 needs the crop's speaker label")
+        x = channel.apply_response(
+            x, lambda f: voice_colour_response(f, label, config, sample_rate), sample_rate
+        )
+        x = x / tf.maximum(1.0, tf.reduce_max(tf.abs(x)))  # a boost above peak 1: scaled back to 1
     if sources.rirs is not None:
         rirs = sources.rirs
         x = _maybe(fold(seed, _REVERB), config.p_reverb, x, lambda y, s: _reverb(y, s, rirs))
