@@ -19,12 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
     experiment = load_experiment("exp_robust")
     cpu = resolve_config(experiment, profile="cpu")
-    # under the cpu profile it is exp_122's default run plus the augmentation, nothing else: the measured
-    # ablation `speaker-tf train exp_122 --set data.robust.enabled=true` is this recipe's run
+    # under the cpu profile it is exp_122's default run plus the augmentation and the smooth-only CMN,
+    # nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true --set
+    # model.frontend.mean_norm_smooth=3` is this recipe's run
     flagship = resolve_config(load_experiment("exp_122"), profile="cpu")
-    assert flagship.override({"data.robust.enabled": True}).to_dict() == cpu.to_dict() | {
-        "name": flagship.name
-    }
+    changes = {"data.robust.enabled": True, "model.frontend.mean_norm_smooth": 3}
+    assert flagship.override(changes).to_dict() == cpu.to_dict() | {"name": flagship.name}
     assert cpu.optim.schedule == "warmup_cosine" and cpu.loss.cross_entropy_weight == 0.5
     quick = resolve_config(experiment, profile="quick")
     assert quick.data.robust.rooms == 8 and cpu.data.robust.rooms == experiment.config.data.robust.rooms
@@ -44,6 +44,8 @@ def test_recipe_keeps_exp_122_and_adds_robustness():
     robust, flagship = load_experiment("exp_robust").config, load_experiment("exp_122").config
     assert robust.loss.triplet == flagship.loss.triplet and robust.model.fc.embedding_norm == "l2"
     assert robust.data.robust.enabled and not flagship.data.robust.enabled
+    assert robust.model.frontend.mean_norm and robust.model.frontend.mean_norm_smooth == 3
+    assert flagship.model.frontend.mean_norm_smooth == 0  # exp_122 keeps its meaning
     assert robust.data.robust.speed_factors[0] == 1.0 and len(robust.data.robust.speed_factors) == 3
 
 
