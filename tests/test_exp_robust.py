@@ -44,8 +44,13 @@ def test_recipe_keeps_exp_122_and_adds_robustness():
     robust, flagship = load_experiment("exp_robust").config, load_experiment("exp_122").config
     assert robust.loss.triplet == flagship.loss.triplet and robust.model.fc.embedding_norm == "l2"
     assert robust.data.robust.enabled and not flagship.data.robust.enabled
-    assert robust.model.frontend.mean_norm and robust.model.frontend.mean_norm_smooth == 3
     assert flagship.model.frontend.mean_norm_smooth == 0  # exp_122 keeps its meaning
+    # the smooth-only CMN belongs to the log-mel front end of the cpu and quick profiles; the notes' raw
+    # front end (full profile) has no mean log-mel, and the config would not build with it
+    assert robust.model.frontend.kind == "raw" and robust.model.frontend.mean_norm_smooth == 0
+    for profile in ("cpu", "quick"):
+        frontend = resolve_config(load_experiment("exp_robust"), profile=profile).model.frontend
+        assert frontend.kind == "logmel" and frontend.mean_norm and frontend.mean_norm_smooth == 3
     assert robust.data.robust.speed_factors[0] == 1.0 and len(robust.data.robust.speed_factors) == 3
 
 
