@@ -19,11 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
     experiment = load_experiment("exp_robust")
     cpu = resolve_config(experiment, profile="cpu")
-    # under the cpu profile it is exp_122's default run plus the augmentation and the smooth-only CMN,
-    # nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true --set
-    # model.frontend.mean_norm_smooth=3` is this recipe's run
+    # under the cpu profile it is exp_122's default run plus the augmentation, the smooth-only CMN and 1.5x
+    # the steps, nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true --set
+    # model.frontend.mean_norm_smooth=3 --set train.epochs=15` is this recipe's run
     flagship = resolve_config(load_experiment("exp_122"), profile="cpu")
-    changes = {"data.robust.enabled": True, "model.frontend.mean_norm_smooth": 3}
+    changes = {"data.robust.enabled": True, "model.frontend.mean_norm_smooth": 3, "train.epochs": 15}
     assert flagship.override(changes).to_dict() == cpu.to_dict() | {"name": flagship.name}
     assert cpu.optim.schedule == "warmup_cosine" and cpu.loss.cross_entropy_weight == 0.5
     quick = resolve_config(experiment, profile="quick")
