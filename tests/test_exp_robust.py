@@ -19,15 +19,27 @@ REPO = Path(__file__).resolve().parents[1]
 def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
     experiment = load_experiment("exp_robust")
     cpu = resolve_config(experiment, profile="cpu")
-    # under the cpu profile it is exp_122's default run plus the augmentation, the smooth-only CMN and 1.5x
-    # the steps, nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true --set
-    # model.frontend.mean_norm_smooth=3 --set train.epochs=15` is this recipe's run
+    # under the cpu profile it is exp_122's default run plus the augmentation, the smooth-only CMN, 4x the
+    # speakers and 2.5x the steps, nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true
+    # --set model.frontend.mean_norm_smooth=3 --set data.synth_speakers=1040 --set data.synth_utterances=10
+    # --set train.epochs=25` is this recipe's run
     flagship = resolve_config(load_experiment("exp_122"), profile="cpu")
-    changes = {"data.robust.enabled": True, "model.frontend.mean_norm_smooth": 3, "train.epochs": 15}
+    changes = {
+        "data.robust.enabled": True,
+        "model.frontend.mean_norm_smooth": 3,
+        "data.synth_speakers": 1040,
+        "data.synth_utterances": 10,
+        "train.epochs": 25,
+    }
     assert flagship.override(changes).to_dict() == cpu.to_dict() | {"name": flagship.name}
     assert cpu.optim.schedule == "warmup_cosine" and cpu.loss.cross_entropy_weight == 0.5
     quick = resolve_config(experiment, profile="quick")
     assert quick.data.robust.rooms == 8 and cpu.data.robust.rooms == experiment.config.data.robust.rooms
+    # the larger corpus is the cpu run's alone: the test run keeps the quick profile's tiny corpus
+    assert (
+        quick.data.synth_speakers
+        == resolve_config(load_experiment("exp_122"), profile="quick").data.synth_speakers
+    )
     # --set still has the last word
     assert resolve_config(experiment, ["train.epochs=3"], profile="cpu").train.epochs == 3
 
