@@ -6,9 +6,10 @@ Built on exp_122 (L2 embedding, semi-hard triplet, margin 0.5) and its log-mel f
   perturbation 0.9 / 1.1 as new speakers, simulated-room reverberation, coloured noise and babble, band
   limits, EQ, tilt, telephone band and G.711 companding, with a cross-entropy term over the speed-perturbed
   speakers (weight 0.5, what the cpu profile adds to exp_122);
-- `model.frontend.mean_norm_smooth=3` (cpu and quick profiles, whose front end is log-mel): the per-utterance mean normalisation removes only the smooth part of
-  the long-term spectrum (level, tilt, curvature: what a channel's EQ mostly changes) and keeps its finer
-  shape, on which the MFCC baseline's means separate other engines' voices almost perfectly.
+- `model.frontend.mean_norm_smooth=3` (cpu and quick profiles, whose front end is log-mel): the
+  per-utterance mean normalisation removes only the smooth part of the long-term spectrum (level, tilt,
+  curvature: what a channel's EQ mostly changes) and keeps its finer shape, on which the MFCC baseline's
+  means separate other engines' voices almost perfectly.
 Under the cpu profile it is exp_122's default run plus these two changes, on a 1,040-speaker corpus
 (10 utterances each) for 2,500 steps instead of 260 speakers and 1,000 steps. Figures: README, "Voices it
 never heard"; benchmarks/generalisation.py measures them.
