@@ -47,6 +47,15 @@ def test_single_folder_corpus_holds_out_disjoint_speakers(tiny_corpus, tmp_path)
 def test_max_train_speakers_keeps_the_first_speakers(tiny_corpus):
     data = load_run_data(DataConfig(root=str(tiny_corpus), max_train_speakers=2), n_trials=20, seed=0)
     assert len(data.speakers) == 2 and set(data.train_labels) == {0, 1}
+    # the corpus' own count is kept, so that a run can say how many the cap left out
+    every = load_run_data(DataConfig(root=str(tiny_corpus)), n_trials=20, seed=0)
+    assert data.corpus_speakers == every.corpus_speakers == len(every.speakers) > 2
+    n = len(every.speakers)
+    assert data.describe().endswith(
+        f"({len(data.train_paths)} training files, the first 2 of its {n} training speakers: "
+        "data.max_train_speakers)"
+    )
+    assert every.describe() == f"{every.corpus_root} ({len(every.train_paths)} training files, {n} speakers)"
 
 
 def test_too_small_corpus_and_missing_root_are_named(tiny_corpus, tmp_path):

@@ -36,6 +36,16 @@ class RunData:
     val: Split
     test: Split
     corpus_root: Path
+    corpus_speakers: int = 0  # training speakers in the corpus, before data.max_train_speakers
+
+    def describe(self) -> str:
+        """One line for the run's log; says when data.max_train_speakers left speakers out."""
+        kept = len(self.speakers)
+        speakers = f"{kept} speakers"
+        if self.corpus_speakers > kept:
+            cap = "data.max_train_speakers"
+            speakers = f"the first {kept} of its {self.corpus_speakers} training speakers: {cap}"
+        return f"{self.corpus_root} ({len(self.train_paths)} training files, {speakers})"
 
 
 def default_corpus_dir(config: DataConfig) -> Path:
@@ -75,6 +85,7 @@ def load_run_data(config: DataConfig, n_trials: int, seed: int) -> RunData:
     train.require_speakers(2, "training")
     check_training_format(train, config.sample_rate)
     speakers = train.speakers()
+    corpus_speakers = len(speakers)
     if config.max_train_speakers:
         speakers = speakers[: config.max_train_speakers]
     index = {s: i for i, s in enumerate(speakers)}
@@ -86,6 +97,7 @@ def load_run_data(config: DataConfig, n_trials: int, seed: int) -> RunData:
         val=val,
         test=test,
         corpus_root=root,
+        corpus_speakers=corpus_speakers,
     )
 
 

@@ -86,9 +86,7 @@ def train(
     if config.train.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
 
-    print(
-        f"corpus: {data.corpus_root} ({len(data.train_paths)} training files, {len(data.speakers)} speakers)"
-    )
+    print(f"corpus: {data.describe()}")
     write_speakers(data, run.path)
     crop = int(round(config.data.crop_seconds * config.data.sample_rate))
     classes = train_classes(data.train_labels, config.data)  # speakers x speed factors
