@@ -11,8 +11,9 @@ Built on exp_122 (L2 embedding, semi-hard triplet, margin 0.5) and its log-mel f
   curvature: what a channel's EQ mostly changes) and keeps its finer shape, on which the MFCC baseline's
   means separate other engines' voices almost perfectly.
 Under the cpu profile it is exp_122's default run plus these two changes, on a 1,040-speaker corpus
-(10 utterances each) for 2,500 steps instead of 260 speakers and 1,000 steps. Figures: README, "Voices it
-never heard"; benchmarks/generalisation.py measures them.
+(10 utterances each) for 2,500 steps instead of 260 speakers and 1,000 steps, training on all 800 of its
+training speakers (the notes cap training at the first 512; `data.max_train_speakers=0` under every
+profile). Figures: README, "Voices it never heard"; benchmarks/generalisation.py measures them.
 """
 
 from experiments.exp_122 import EXPERIMENT as PARENT
@@ -21,10 +22,13 @@ from speaker_tf.training.entry import run_experiment
 EXPERIMENT = PARENT.derive(
     "exp_robust",
     "exp_122 for unseen voices: speed / reverb / noise / channel augmentation, + cross-entropy 0.5, "
-    "CMN of the smooth long-term spectrum only",
+    "CMN of the smooth long-term spectrum only, every training speaker",
     {
         "data.robust.enabled": True,
         "loss.cross_entropy_weight": 0.5,  # what the cpu profile adds to exp_122; kept under full
+        # every training speaker of the corpus, not the first 512 of the notes (exp_100 onwards): more
+        # speakers are what generalises (README)
+        "data.max_train_speakers": 0,
     },
     profile_overrides={
         # The cpu and quick profiles give exp_122 its log-mel front end; there the CMN removes only the first

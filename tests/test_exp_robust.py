@@ -22,7 +22,7 @@ def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
     # under the cpu profile it is exp_122's default run plus the augmentation, the smooth-only CMN, 4x the
     # speakers and 2.5x the steps, nothing else: `speaker-tf train exp_122 --set data.robust.enabled=true
     # --set model.frontend.mean_norm_smooth=3 --set data.synth_speakers=1040 --set data.synth_utterances=10
-    # --set train.epochs=25` is this recipe's run
+    # --set train.epochs=25 --set data.max_train_speakers=0` is this recipe's run
     flagship = resolve_config(load_experiment("exp_122"), profile="cpu")
     changes = {
         "data.robust.enabled": True,
@@ -30,6 +30,7 @@ def test_profile_overrides_apply_after_the_generic_profile_and_only_under_it():
         "data.synth_speakers": 1040,
         "data.synth_utterances": 10,
         "train.epochs": 25,
+        "data.max_train_speakers": 0,  # all 800 training speakers, not exp_122's first 512
     }
     assert flagship.override(changes).to_dict() == cpu.to_dict() | {"name": flagship.name}
     assert cpu.optim.schedule == "warmup_cosine" and cpu.loss.cross_entropy_weight == 0.5
@@ -57,6 +58,8 @@ def test_recipe_keeps_exp_122_and_adds_robustness():
     assert robust.loss.triplet == flagship.loss.triplet and robust.model.fc.embedding_norm == "l2"
     assert robust.data.robust.enabled and not flagship.data.robust.enabled
     assert flagship.model.frontend.mean_norm_smooth == 0  # exp_122 keeps its meaning
+    # the notes cap training at the first 512 speakers; this recipe uses every one, under every profile
+    assert flagship.data.max_train_speakers == 512 and robust.data.max_train_speakers == 0
     # the smooth-only CMN belongs to the log-mel front end of the cpu and quick profiles; the notes' raw
     # front end (full profile) has no mean log-mel, and the config would not build with it
     assert robust.model.frontend.kind == "raw" and robust.model.frontend.mean_norm_smooth == 0
