@@ -55,8 +55,19 @@ def _load(db: Path, study: str) -> optuna.Study:
     return optuna.load_study(study_name=study, storage=storage)
 
 
-def _states(study: optuna.Study) -> list[TrialState]:
-    return [t.state for t in study.get_trials(deepcopy=False)]
+def _poll_states(db: Path, study: str) -> list[str]:
+    """The study's trial states, read without writing: opening an Optuna storage on a database another
+    process is still creating would race it to create the tables. [] until the study exists."""
+    if not db.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=60)) as connection:
+            rows = connection.execute(
+                "SELECT trials.state FROM trials JOIN studies USING (study_id) WHERE study_name = ?", (study,)
+            ).fetchall()
+    except sqlite3.OperationalError:  # no tables yet, or locked for a moment
+        return []
+    return [state for (state,) in rows]
 
 
 def _beating(db: Path) -> bool:
@@ -86,15 +97,14 @@ def test_a_killed_sweep_resumes_and_loses_no_finished_trial(space, tiny_corpus, 
         # kill it once a trial has finished and the next one is training
         while time.monotonic() < deadline and first.poll() is None:
             time.sleep(1)
-            if db.exists():
-                try:
-                    states = _states(_load(db, "kill"))
-                except (KeyError, optuna.exceptions.StorageInternalError):
-                    continue  # not created yet / locked for a moment
-                if TrialState.COMPLETE in states and TrialState.RUNNING in states and _beating(db):
-                    break
+            states = _poll_states(db, "kill")
+            if "COMPLETE" in states and "RUNNING" in states and _beating(db):
+                break
+        exited = first.poll()
         first.send_signal(signal.SIGKILL)
         first.wait()
+    log = (tmp_path / "first.log").read_text()
+    assert exited is None, f"the sweep ended by itself ({exited}) before it could be killed: {log[-3000:]}"
     time.sleep(2.5)  # past the grace period of a 1 s heartbeat: the killed trial is stale
     before = _load(db, "kill").get_trials()
     assert [t.state for t in before] == [TrialState.COMPLETE, TrialState.RUNNING], (
