@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything speaker_tf needs on Debian 12 / Python 3.11 (run as root):
 # the espeak-ng synthesiser for the embedded corpus, then the package itself.
-# Usage: bash install.sh [--test] [--eval-engines]
+# Usage: bash install.sh [--test]
 #   --test          adds pytest and ruff
-#   --eval-engines  adds Debian's festival and flite with their voices, for benchmarks/other_engines.py only:
-#                   other engines measure generalisation and never enter a training corpus
 set -euo pipefail
 cd "$(dirname "$0")"
 extra=""
@@ -12,11 +10,7 @@ packages=()
 for arg in "$@"; do
   case "$arg" in
     --test) extra="[test]" ;;
-    --eval-engines)
-      packages+=(flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp16k
-        festvox-itapc16k festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
-        festvox-ru festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts) ;;
-    *) echo "install.sh: unknown option '$arg' (use --test and/or --eval-engines)" >&2; exit 2 ;;
+    *) echo "install.sh: unknown option '$arg' (use --test)" >&2; exit 2 ;;
   esac
 done
 command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)

@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/generalisation.py [--out runs/generalisation] [--heldout DIR] [--heldout-speakers 120]
                                         [--run exp_122=RUN_DIR ...] [--recipes exp_122 exp_robust]
-                                        [--other-engines DIR|auto|none]
+                                        [--trials NAME=TRIAL_LIST ...]
 
 A name in --recipes that is not an experiment (an ablation) needs its run given with --run NAME=RUN_DIR.
 
@@ -15,9 +15,9 @@ directory is given with --run, then scores, side by side in one process:
   synthesis variant and channel types no training corpus contains, generated on first use;
 * ``held-out, same channel``: the same speakers, non-targets within one channel type
   (no channel cue);
-* ``other engines`` and ``other engines, same engine``: Festival and Flite voices
-  (benchmarks/other_engines.py, installed by `bash install.sh --eval-engines`; rows left out when they are
-  not installed), clean, one channel; the second list keeps non-targets within one engine family.
+* one row per ``--trials NAME=TRIAL_LIST``: a trial list of your own (VoxCeleb format, paths relative to
+  the list's folder), e.g. recorded speech you hold; the project ships no such speech. Mark its folder with
+  an ``EVALUATION_ONLY`` file so that training refuses it.
 
 Each trial list is scored by the encoder (cosine of the mean of 2 s window embeddings, as at the end of a
 run), by the MFCC baseline, and by their fusion (weights fitted on the run's own validation trials, saved in
@@ -53,7 +53,7 @@ def train(name: str, out: Path) -> Path:
     return run_dir
 
 
-def trial_sets(run_dir: Path, heldout: Path, engines: Path | None) -> dict[str, tuple[Path, Path]]:
+def trial_sets(run_dir: Path, heldout: Path, extra: dict[str, Path]) -> dict[str, tuple[Path, Path]]:
     """name -> (trial list, audio root) for one run."""
     from speaker_tf.config.base import ExperimentConfig
     from speaker_tf.training.splits import resolve_corpus_root
@@ -65,14 +65,12 @@ def trial_sets(run_dir: Path, heldout: Path, engines: Path | None) -> dict[str, 
         "held-out": (heldout / "test" / "trials.txt", heldout / "test"),
         "held-out, same channel": (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
     }
-    if engines is not None:
-        sets["other engines"] = (engines / "trials.txt", engines)
-        sets["other engines, same engine"] = (engines / "trials_same_engine.txt", engines)
+    sets.update({name: (path, path.parent) for name, path in extra.items()})
     return sets
 
 
 # (run, audio root) -> utterance -> embedding, and file -> MFCC statistics: trial lists that share files
-# (the two held-out lists, the two other-engine lists) embed each file once
+# (the two held-out lists) embed each file once
 _EMBEDDINGS: dict[tuple[Path, Path], dict[str, np.ndarray]] = {}
 _MFCC: dict[str, np.ndarray] = {}
 
@@ -144,11 +142,11 @@ def main() -> None:
     )
     parser.add_argument("--recipes", nargs="+", default=list(DEFAULT_RECIPES))
     parser.add_argument(
-        "--other-engines",
-        default="auto",
-        metavar="DIR|auto|none",
-        help="folder of the Festival / Flite test corpus (benchmarks/other_engines.py; generated if "
-        "missing); auto: OUT/other_engines when the engines are installed",
+        "--trials",
+        action="append",
+        default=[],
+        metavar="NAME=TRIAL_LIST",
+        help="a further trial list of your own, scored as row NAME (audio paths relative to its folder)",
     )
     parser.add_argument(
         "--run", action="append", default=[], metavar="NAME=RUN_DIR", help="use a finished run"
@@ -167,22 +165,12 @@ def main() -> None:
         seed=HELDOUT_SEED,
         report_baseline=False,
     )
-    engines = None
-    if args.other_engines == "auto":
-        from other_engines import available_voices
-
-        if len(available_voices()) < 4:
-            print(
-                "generalisation: festival / flite voices not installed (bash install.sh --eval-engines): "
-                "no other-engine rows",
-                file=sys.stderr,
-            )
-        else:
-            args.other_engines = args.out / "other_engines"
-    if args.other_engines != "auto" and args.other_engines != "none":
-        from other_engines import generate
-
-        engines = generate(Path(args.other_engines))
+    extra = {}
+    for item in args.trials:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            parser.error(f"--trials {item!r}: expected NAME=TRIAL_LIST with an existing trial list file")
+        extra[name] = Path(path)
     runs = {}
     for name in args.recipes:
         started = time.perf_counter()
@@ -192,7 +180,7 @@ def main() -> None:
     info = machine()
     results: dict[tuple[str, str], dict[str, float]] = {}
     for name, run_dir in runs.items():
-        for set_name, (trials_path, root) in trial_sets(run_dir, heldout, engines).items():
+        for set_name, (trials_path, root) in trial_sets(run_dir, heldout, extra).items():
             results[name, set_name] = measure(run_dir, trials_path, root)
             print(
                 json.dumps({"recipe": name, "trials": set_name, **results[name, set_name], **info}),

@@ -8,8 +8,7 @@ Built on exp_122 (L2 embedding, semi-hard triplet, margin 0.5) and its log-mel f
   speakers (weight 0.5, what the cpu profile adds to exp_122);
 - `model.frontend.mean_norm_smooth=3` (cpu and quick profiles, whose front end is log-mel): the
   per-utterance mean normalisation removes only the smooth part of the long-term spectrum (level, tilt,
-  curvature: what a channel's EQ mostly changes) and keeps its finer shape, on which the MFCC baseline's
-  means separate other engines' voices almost perfectly.
+  curvature: what a channel's EQ mostly changes) and keeps its finer shape, which also carries a voice.
 Under the cpu profile it is exp_122's default run plus these two changes, on a 1,040-speaker corpus
 (10 utterances each) for 2,500 steps instead of 260 speakers and 1,000 steps, training on all 800 of its
 training speakers (the notes cap training at the first 512; `data.max_train_speakers=0` under every
@@ -32,12 +31,12 @@ EXPERIMENT = PARENT.derive(
     },
     profile_overrides={
         # The cpu and quick profiles give exp_122 its log-mel front end; there the CMN removes only the first
-        # 3 DCT components of the utterance's mean log-mel (README: on the held-out and other-engine trials
-        # this beat both full CMN and none). The full profile keeps the notes' raw-waveform front end, which
+        # 3 DCT components of the utterance's mean log-mel (README: on the held-out trials this beat both
+        # full CMN and none). The full profile keeps the notes' raw-waveform front end, which
         # has no per-utterance mean to normalise.
         # 4x the training speakers (1,040 x 10 utterances: 800 train / 80 val / 160 test) and 2,500 steps
-        # instead of exp_122's 260 speakers and 1,000 steps: together they gained on every held-out and
-        # other-engine row, more speakers alone did not (README); ~21 min in all on 2 cores
+        # instead of exp_122's 260 speakers and 1,000 steps: together they gained on the held-out rows,
+        # more speakers alone did not (README); ~21 min in all on 2 cores
         "cpu": {
             "model.frontend.mean_norm_smooth": 3,
             "data.synth_speakers": 1040,

@@ -90,7 +90,7 @@ def test_pack_refuses_another_corpus_in_the_same_folder(tiny_corpus, packed, tmp
 
 
 def test_pack_refuses_evaluation_only_speech(tmp_path):
-    """A folder marked EVALUATION_ONLY (the other-engine test set) is not packed into training shards, nor
+    """A folder marked EVALUATION_ONLY (speech kept for scoring) is not packed into training shards, nor
     is any folder below it; the error names the marker file and nothing is written."""
     from speaker_tf.data.corpus import EVALUATION_ONLY
 

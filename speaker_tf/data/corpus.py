@@ -39,8 +39,8 @@ __all__ = [
 
 PathLike = str | os.PathLike
 
-# A file of this name marks a folder (and all below it) as test speech that no training may read: the
-# other-engine set of benchmarks/other_engines.py writes one, so that neither `--data` nor `pack` takes it.
+# A file of this name marks a folder (and all below it) as test speech that no training may read: put one
+# in a folder kept for measuring generalisation, so that neither `--data` nor `pack` takes it.
 EVALUATION_ONLY = "EVALUATION_ONLY"
 
 
