@@ -53,7 +53,7 @@ def test_max_train_speakers_keeps_the_first_speakers(tiny_corpus):
     n = len(every.speakers)
     assert data.describe().endswith(
         f"({len(data.train_paths)} training files, the first 2 of its {n} training speakers: "
-        "data.max_train_speakers)"
+        "max_train_speakers=2)"
     )
     assert every.describe() == f"{every.corpus_root} ({len(every.train_paths)} training files, {n} speakers)"
 

@@ -36,15 +36,15 @@ class RunData:
     val: Split
     test: Split
     corpus_root: Path
-    corpus_speakers: int = 0  # training speakers in the corpus, before data.max_train_speakers
+    corpus_speakers: int  # training speakers in the corpus, before data.max_train_speakers
 
     def describe(self) -> str:
         """One line for the run's log; says when data.max_train_speakers left speakers out."""
-        kept = len(self.speakers)
+        kept = len(self.speakers)  # the cap itself, when it left any out
         speakers = f"{kept} speakers"
         if self.corpus_speakers > kept:
-            cap = "data.max_train_speakers"
-            speakers = f"the first {kept} of its {self.corpus_speakers} training speakers: {cap}"
+            speakers = f"the first {kept} of its {self.corpus_speakers} training speakers"
+            speakers += f": max_train_speakers={kept}"
         return f"{self.corpus_root} ({len(self.train_paths)} training files, {speakers})"
 
 
