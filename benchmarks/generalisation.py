@@ -43,6 +43,7 @@ HELDOUT_SEED = 1234
 # 120 speakers x 10 utterances: the 9 held-out languages x both sexes x several voices each; 60 left the
 # speaker sample so small that two runs of one recipe differed by a few points
 HELDOUT_SPEAKERS = 120
+OWN, HELDOUT, SAME_CHANNEL = "own test", "held-out", "held-out, same channel"  # the rows every run gets
 
 
 def train(name: str, out: Path) -> Path:
@@ -61,9 +62,9 @@ def trial_sets(run_dir: Path, heldout: Path, extra: dict[str, Path]) -> dict[str
     config = ExperimentConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     own = resolve_corpus_root(config.data) / "test"
     sets = {
-        "own test": (own / "trials.txt", own),
-        "held-out": (heldout / "test" / "trials.txt", heldout / "test"),
-        "held-out, same channel": (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
+        OWN: (own / "trials.txt", own),
+        HELDOUT: (heldout / "test" / "trials.txt", heldout / "test"),
+        SAME_CHANNEL: (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
     }
     sets.update({name: (path, path.parent) for name, path in extra.items()})
     return sets
@@ -159,18 +160,20 @@ def main() -> None:
     unknown = sorted(set(given) - set(args.recipes))
     if unknown:
         parser.error(f"--run names {', '.join(unknown)} are not among --recipes {' '.join(args.recipes)}")
+    extra = {}
+    for item in args.trials:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            parser.error(f"--trials {item!r}: expected NAME=TRIAL_LIST with an existing trial list file")
+        if name in (OWN, HELDOUT, SAME_CHANNEL) or name in extra:
+            parser.error(f"--trials {item!r}: the row name {name!r} is already taken")
+        extra[name] = Path(path)
     heldout = generate_heldout_corpus(
         args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}_{args.heldout_speakers}spk",
         speakers=args.heldout_speakers,
         seed=HELDOUT_SEED,
         report_baseline=False,
     )
-    extra = {}
-    for item in args.trials:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not Path(path).is_file():
-            parser.error(f"--trials {item!r}: expected NAME=TRIAL_LIST with an existing trial list file")
-        extra[name] = Path(path)
     runs = {}
     for name in args.recipes:
         started = time.perf_counter()

@@ -56,3 +56,24 @@ def test_mfcc_cache_gives_the_same_scores_and_computes_each_file_once(tmp_path, 
     row = {f: z[i] / np.linalg.norm(z[i]) for i, f in enumerate(files)}
     np.testing.assert_allclose(means, [row[t.enroll] @ row[t.test] for t in second], rtol=1e-9)
     assert sorted(seen) == sorted(str(tmp_path / f"{k}.wav") for k in range(4))  # still computed once
+
+
+def test_generalisation_benchmark_refuses_a_bad_trial_list_before_doing_anything(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "generalisation.py"
+    lists = tmp_path / "mine.txt"
+    lists.write_text("1 a/1.wav a/2.wav\n")
+    out = tmp_path / "out"
+    for args, message in (
+        (["--trials", "mine"], "--trials 'mine': expected NAME=TRIAL_LIST"),
+        (["--trials", f"mine={tmp_path / 'missing.txt'}"], "with an existing trial list file"),
+        (["--trials", f"held-out={lists}"], "the row name 'held-out' is already taken"),
+        (["--trials", f"mine={lists}", "--trials", f"mine={lists}"], "the row name 'mine' is already taken"),
+    ):
+        command = [sys.executable, str(script), "--out", str(out), *args]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
+        assert not out.exists()  # refused before generating the held-out corpus
