@@ -54,6 +54,22 @@ def train(name: str, out: Path) -> Path:
     return run_dir
 
 
+def heldout_corpus(path: Path, speakers: int) -> Path:
+    """The held-out corpus at ``path``: one already there is verified and used as it was made (whatever its
+    speaker count); otherwise ``speakers`` x 10 utterances with seed HELDOUT_SEED are generated."""
+    from speaker_tf.data.synth import generate_heldout_corpus
+    from speaker_tf.errors import CorpusError
+
+    arguments = {"speakers": speakers, "utterances": 10, "seed": HELDOUT_SEED}
+    if (path / "meta.json").is_file():
+        made = json.loads((path / "meta.json").read_text()).get("arguments") or {}
+        if not made.get("heldout"):
+            raise CorpusError(f"--heldout {str(path)!r} holds a corpus that is not a held-out corpus: {made}")
+        arguments = {key: made[key] for key in arguments}
+        print(f"held-out corpus {path}: reused as made with {arguments}", flush=True)
+    return generate_heldout_corpus(path, **arguments, report_baseline=False)
+
+
 def trial_sets(run_dir: Path, heldout: Path, extra: dict[str, Path]) -> dict[str, tuple[Path, Path]]:
     """name -> (trial list, audio root) for one run."""
     from speaker_tf.config.base import ExperimentConfig
@@ -134,7 +150,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("runs/generalisation"))
-    parser.add_argument("--heldout", type=Path, default=None, help="held-out corpus (generated if missing)")
+    parser.add_argument(
+        "--heldout",
+        type=Path,
+        default=None,
+        help="held-out corpus (used as made if there, generated if missing)",
+    )
     parser.add_argument(
         "--heldout-speakers",
         type=int,
@@ -154,8 +175,6 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from speaker_tf.data.synth import generate_heldout_corpus
-
     given = dict(item.split("=", 1) for item in args.run)
     unknown = sorted(set(given) - set(args.recipes))
     if unknown:
@@ -168,12 +187,15 @@ def main() -> None:
         if name in (OWN, HELDOUT, SAME_CHANNEL) or name in extra:
             parser.error(f"--trials {item!r}: the row name {name!r} is already taken")
         extra[name] = Path(path)
-    heldout = generate_heldout_corpus(
-        args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}_{args.heldout_speakers}spk",
-        speakers=args.heldout_speakers,
-        seed=HELDOUT_SEED,
-        report_baseline=False,
-    )
+    from speaker_tf.errors import CorpusError
+
+    try:
+        heldout = heldout_corpus(
+            args.heldout or args.out / f"heldout_seed{HELDOUT_SEED}_{args.heldout_speakers}spk",
+            args.heldout_speakers,
+        )
+    except CorpusError as exc:
+        parser.error(str(exc))
     runs = {}
     for name in args.recipes:
         started = time.perf_counter()

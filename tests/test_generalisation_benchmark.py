@@ -1,0 +1,146 @@
+"""benchmarks/generalisation.py end to end, on finished runs given with --run (no training).
+
+Every figure it prints is recomputed here by brute force: whole-utterance embeddings of the run's
+encoder (`data.eval_seconds=0`) of peak-normalised audio, cosine scores, the MFCC baseline's scores
+and the run's fusion (w_a z(model) + w_b z(baseline) + b), on each trial list it names.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speaker_tf.evaluation.metrics import compute_eer
+from speaker_tf.evaluation.scoring import Trial, read_trials, write_trials
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "generalisation.py"
+FUSION = {
+    "mean_a": 0.5,
+    "std_a": 0.2,
+    "mean_b": 0.1,
+    "std_b": 0.3,
+    "weight_a": 2.0,
+    "weight_b": -1.0,
+    "bias": 0.25,
+}
+
+
+def _run_dir(root: Path, corpus: Path) -> Path:
+    """A finished run as the benchmark reads it: config.json, encoder.keras, fusion.json."""
+    import keras
+
+    from speaker_tf.config.base import ExperimentConfig
+    from speaker_tf.evaluation.fusion import Fusion
+
+    run = root / "run"
+    run.mkdir()
+    config = ExperimentConfig().override({"data.root": str(corpus), "data.eval_seconds": 0.0})
+    (run / "config.json").write_text(json.dumps(config.to_dict()))
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None,), name="waveform")
+    h = keras.layers.Reshape((-1, 1))(inputs)
+    h = keras.layers.Conv1D(8, 64, strides=32, activation="relu")(h)
+    keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(h)).save(run / "encoder.keras")
+    Fusion(**FUSION).save(run / "fusion.json")
+    return run
+
+
+def _tone_list(root: Path) -> Path:
+    """A trial list of the user's own: 3 "speakers" = 3 tone frequencies, 3 utterances each."""
+    rng = np.random.default_rng(1)
+    t = np.arange(12000) / 16000
+    utts = []
+    for spk, freq in enumerate((180.0, 700.0, 2500.0)):
+        for k in range(3):
+            rel = f"tone{spk}/{k}.wav"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            wave = 0.4 * np.sin(2 * np.pi * freq * t[: 8000 + 1000 * k]) + 0.02 * rng.normal(
+                size=8000 + 1000 * k
+            )
+            sf.write(str(root / rel), wave.astype(np.float32), 16000)
+            utts.append((spk, rel))
+    trials = [Trial(int(a[0] == b[0]), a[1], b[1]) for i, a in enumerate(utts) for b in utts[i + 1 :]]
+    write_trials(root / "trials.txt", trials)
+    return root / "trials.txt"
+
+
+def _expected(run: Path, trials_path: Path, root: Path) -> dict[str, float]:
+    import keras
+
+    from speaker_tf.data.audio import load_audio
+    from speaker_tf.data.baseline import score_trials
+
+    model = keras.saving.load_model(run / "encoder.keras")
+    trials = read_trials(trials_path)
+    labels = np.array([t.label for t in trials])
+    embedding = {}
+    for utt in {u for t in trials for u in (t.enroll, t.test)}:
+        wave = load_audio(root / utt, 16000)
+        e = np.asarray(model((wave / np.abs(wave).max())[None]))[0]  # peak-normalised, as training reads it
+        embedding[utt] = e / np.linalg.norm(e)
+    model_scores = np.array([embedding[t.enroll] @ embedding[t.test] for t in trials])
+    baseline = score_trials(trials, root)
+    f = FUSION
+    fused = (
+        f["weight_a"] * (model_scores - f["mean_a"]) / f["std_a"]
+        + f["weight_b"] * (baseline - f["mean_b"]) / f["std_b"]
+        + f["bias"]
+    )
+    return {
+        name: 100 * compute_eer(scores, labels)[0]
+        for name, scores in (("model_eer", model_scores), ("baseline_eer", baseline), ("fused_eer", fused))
+    } | {"n_trials": len(trials)}
+
+
+@pytest.mark.slow
+def test_benchmark_scores_every_row_of_every_run_side_by_side(tmp_path, tiny_corpus):
+    from speaker_tf.data.synth import generate_heldout_corpus
+
+    heldout = generate_heldout_corpus(
+        tmp_path / "heldout", speakers=6, utterances=4, seed=3, report_baseline=False, verbose=False
+    )
+    run = _run_dir(tmp_path, tiny_corpus)
+    tones = _tone_list(tmp_path / "tones")
+    argv = [sys.executable, str(SCRIPT), "--out", str(tmp_path / "out"), "--heldout", str(heldout)]
+    argv += ["--recipes", "first", "second", "--run", f"first={run}", "--run", f"second={run}"]
+    argv += ["--trials", f"tones={tones}"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    rows = {(r["recipe"], r["trials"]): r for r in lines if "trials" in r}
+
+    lists = {
+        "own test": (tiny_corpus / "test" / "trials.txt", tiny_corpus / "test"),
+        "held-out": (heldout / "test" / "trials.txt", heldout / "test"),
+        "held-out, same channel": (heldout / "test" / "trials_same_channel.txt", heldout / "test"),
+        "tones": (tones, tones.parent),
+    }
+    assert set(rows) == {(recipe, name) for recipe in ("first", "second") for name in lists}
+    for name, (trials_path, root) in lists.items():
+        expected = _expected(run, trials_path, root)
+        for recipe in ("first", "second"):
+            got = rows[recipe, name]
+            assert got["n_trials"] == expected["n_trials"]
+            for key in ("model_eer", "baseline_eer", "fused_eer"):
+                assert got[key] == pytest.approx(expected[key], abs=1e-6), (recipe, name, key)
+        # the Markdown table: one line per trial list, both runs' columns side by side
+        e = expected
+        cells = f"| {name} | {e['model_eer']:.2f} | {e['model_eer']:.2f} | {e['baseline_eer']:.2f} |"
+        assert cells in done.stdout
+    assert f"held-out corpus {heldout}: reused as made with" in done.stdout
+    # nothing was trained: no recipe folder under --out
+    assert not (tmp_path / "out" / "first").exists() and not (tmp_path / "out" / "second").exists()
+
+
+def test_benchmark_refuses_a_training_corpus_as_the_held_out_corpus(tmp_path, tiny_corpus):
+    argv = [sys.executable, str(SCRIPT), "--out", str(tmp_path / "out"), "--heldout", str(tiny_corpus)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"--heldout {str(tiny_corpus)!r} holds a corpus that is not a held-out corpus" in done.stderr
+    assert not (tmp_path / "out").exists()
