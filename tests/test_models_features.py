@@ -368,3 +368,60 @@ def test_export_of_augmented_encoder_serves_the_unaugmented_graph(tmp_path):
     expected = np.array(augmented(x))
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(served["embedding"].numpy(), expected, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- long-term spectrum branch
+
+
+def _long_term_spectrum_encoder(smooth: int):
+    frontend = FrontendConfig(kind="logmel", n_mels=16, mean_norm=True, mean_norm_smooth=smooth)
+    config = dataclasses.replace(tiny_model_config(frontend), long_term_spectrum=True)
+    encoder = build_encoder(config, 4000)
+    probe = keras.Model(
+        encoder.input,
+        [encoder.get_layer(name).output for name in ("frontend_to_image", "long_term_spectrum_norm")],
+    )
+    return encoder, probe
+
+
+def test_long_term_spectrum_is_the_time_mean_of_the_normalised_log_mel():
+    """The branch = mean over frames of the front end's output, through a fresh BatchNorm (x / sqrt(1 + eps)
+    at inference); it reaches the FC block beside the pooled features; with full CMN it is zero."""
+    encoder, probe = _long_term_spectrum_encoder(smooth=3)
+    x = random_input((3, 4000)) * np.linspace(0.2, 1.0, 4000, dtype="float32")  # a level that moves
+    image, branch = (np.asarray(v) for v in probe(x, training=False))
+    eps = encoder.get_layer("long_term_spectrum_norm").epsilon
+    np.testing.assert_allclose(branch, image[..., 0].mean(axis=1) / np.sqrt(1 + eps), atol=1e-5)
+    assert np.abs(branch).max() > 0.05  # smooth-only CMN leaves the fine shape of the mean
+    pooled = encoder.get_layer("pooling").output.shape[-1]
+    assert encoder.get_layer("pooling_with_spectrum").output.shape[-1] == pooled + 16
+    _, full_cmn = _long_term_spectrum_encoder(smooth=0)
+    np.testing.assert_allclose(np.asarray(full_cmn(x, training=False)[1]), 0.0, atol=1e-4)
+    check_saved_model(encoder, x)
+    check_one_step_fit(encoder, x)
+    # the embedding uses it: changing only the long-term spectrum's BatchNorm shift changes the output
+    norm = encoder.get_layer("long_term_spectrum_norm")
+    before = np.asarray(encoder(x, training=False))
+    gamma, beta, mean, var = norm.get_weights()
+    norm.set_weights([gamma, beta + 1.0, mean, var])
+    assert not np.allclose(np.asarray(encoder(x, training=False)), before)
+
+
+@pytest.mark.parametrize(
+    "network, kind, message",
+    [
+        (
+            "seresnet",
+            "raw",
+            "model.long_term_spectrum=True needs model.network='seresnet' and "
+            "model.frontend.kind='logmel' (got 'seresnet' and 'raw')",
+        ),
+        ("densenet", "logmel", "(got 'densenet' and 'logmel')"),
+    ],
+)
+def test_long_term_spectrum_needs_a_log_mel_seresnet(network, kind, message):
+    config = dataclasses.replace(
+        tiny_model_config(FrontendConfig(kind=kind, n_mels=16)), network=network, long_term_spectrum=True
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_encoder(config, 4000)

@@ -181,6 +181,10 @@ class ModelConfig:
     # Time pooling of seresnet / densenet / conformer (reference 004's conformer
     # used "attentive_stats"); the transformer uses transformer.pooling.
     pooling: Literal["avg", "max", "stats", "attentive_stats"] = "avg"  # ## 04 tried max
+    # seresnet on log-mel (issue 9): also hand the FC block the utterance's long-term spectrum, the time
+    # mean of the normalised log-mel (what is left of it after frontend.mean_norm / mean_norm_smooth),
+    # batch-normalised and concatenated to the pooled features. The cue the MFCC baseline's means carry.
+    long_term_spectrum: bool = False
     fc: FCBlockConfig = field(default_factory=FCBlockConfig)
     embedding_dim: int = ranged(256, ge=1)  # "out-channels" in the notes (## 103: 256)
     head: HeadConfig = field(default_factory=HeadConfig)

@@ -73,7 +73,7 @@ def apply_densenet(waveform: Any, config: ModelConfig) -> Any:
     """Waveform [B, T] -> embedding [B, embedding_dim]."""
     wd = config.weight_decay
     dense = config.densenet
-    x, rank = apply_stem(waveform, config)
+    x, rank, _ = apply_stem(waveform, config)
     per_layer = dense.downsample == "layer"
     for s, (layers, growth) in enumerate(zip(dense.layers, stage_growths(dense), strict=True), start=1):
         if s > 1 and not per_layer:

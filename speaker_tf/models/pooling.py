@@ -115,3 +115,13 @@ def apply_time_pooling(
     if len(x.shape) == 4:
         x = keras.layers.Reshape((-1, int(x.shape[2]) * int(x.shape[3])), name=f"{name}_flatten_freq")(x)
     return make_pooling(kind, name=name, weight_decay=weight_decay, key=key)(x)
+
+
+def apply_long_term_spectrum(features: Any, *, name: str = "long_term_spectrum") -> Any:
+    """Log-mel image [B, T, F, 1] -> [B, F]: its mean over time, batch-normalised (so that its scale
+    matches the pooled features it joins). After the front end's mean normalisation this is what the
+    normalisation leaves of the utterance's long-term spectrum (nothing with full CMN; its fine shape
+    with mean_norm_smooth)."""
+    x = keras.layers.Reshape((-1, int(features.shape[2])), name=f"{name}_squeeze")(features)
+    x = keras.layers.GlobalAveragePooling1D(name=f"{name}_mean")(x)
+    return keras.layers.BatchNormalization(name=f"{name}_norm")(x)

@@ -112,6 +112,11 @@ def validate(config: ModelConfig) -> None:
         for key, value in _log_mel_options_set(fe):
             raise ConfigError(f"model.frontend.{key}={value!r} needs model.frontend.kind='logmel'")
 
+    if config.long_term_spectrum and (config.network != "seresnet" or fe.kind != "logmel"):
+        raise ConfigError(
+            f"model.long_term_spectrum=True needs model.network='seresnet' and model.frontend.kind='logmel' "
+            f"(got {config.network!r} and {fe.kind!r})"
+        )
     if config.network in ("seresnet", "densenet"):
         _one_of("model.res_block.norm", config.res_block.norm, NORMS)
         _one_of("model.fc.layers", config.fc.layers, (1, 2))
