@@ -9,6 +9,7 @@ functional model and checks, in a few lines per test:
   * one optimiser step runs, gives a finite loss and changes the weights,
   * optionally the parameter count.
 `check_saved_model` does the `.keras` round trip for a whole model.
+`tone_corpus` writes a tiny scoring corpus whose "speakers" are tone frequencies.
 """
 
 from __future__ import annotations
@@ -136,3 +137,24 @@ def run_layer_test(
 def layer_sequence(model: keras.Model, prefix: str = "") -> list[tuple[str, str]]:
     """(name, class name) of the model's layers in graph order, filtered by a name prefix."""
     return [(layer.name, type(layer).__name__) for layer in model.layers if layer.name.startswith(prefix)]
+
+
+def tone_corpus(root: Any, freqs: tuple[float, ...] = (150.0, 900.0, 3000.0), utterances: int = 2) -> list:
+    """One "speaker" per tone frequency, `utterances` noisy sines each (6000, 8000, ... samples at 16 kHz,
+    ROOT/id<spk>/s<k>/u.wav); returns every pair of them as trials (label 1 within a frequency)."""
+    import soundfile as sf
+
+    from speaker_tf.evaluation.scoring import Trial
+
+    rng = np.random.default_rng(0)
+    t = np.arange(6000 + 2000 * utterances) / 16000
+    utts = []
+    for spk, freq in enumerate(freqs):
+        for k in range(utterances):
+            rel = f"id{spk}/s{k}/u.wav"
+            os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+            n = 6000 + 2000 * k
+            wav = 0.5 * np.sin(2 * np.pi * freq * t[:n]) + 0.01 * rng.normal(size=n)
+            sf.write(os.path.join(root, rel), wav.astype(np.float32), 16000)
+            utts.append((spk, rel))
+    return [Trial(int(a[0] == b[0]), a[1], b[1]) for i, a in enumerate(utts) for b in utts[i + 1 :]]

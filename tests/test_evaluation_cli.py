@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
+from harness import tone_corpus
 
 from speaker_tf.cli import metrics as metrics_cli
 from speaker_tf.cli import score as score_cli
@@ -82,19 +82,7 @@ def _tiny_encoder():
 
 def _corpus(root):
     """3 "speakers" = 3 tone frequencies, 2 utterances each, 16 kHz mono."""
-    rng = np.random.default_rng(0)
-    t = np.arange(8000) / 16000
-    utts = []
-    for spk, freq in enumerate((150.0, 900.0, 3000.0)):
-        for k in range(2):
-            rel = f"id{spk}/s{k}/u.wav"
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            n = 6000 + 2000 * k
-            wav = 0.5 * np.sin(2 * np.pi * freq * t[:n]) + 0.01 * rng.normal(size=n)
-            sf.write(str(root / rel), wav.astype(np.float32), 16000)
-            utts.append((spk, rel))
-    trials = [Trial(int(a[0] == b[0]), a[1], b[1]) for i, a in enumerate(utts) for b in utts[i + 1 :]]
-    return trials
+    return tone_corpus(root)
 
 
 def test_score_cli_with_keras_file(tmp_path, capsys):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from harness import tone_corpus
 
 from speaker_tf.evaluation.metrics import compute_eer
-from speaker_tf.evaluation.scoring import Trial, read_trials, write_trials
+from speaker_tf.evaluation.scoring import read_trials, write_trials
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "generalisation.py"
 FUSION = {
@@ -53,20 +53,7 @@ def _run_dir(root: Path, corpus: Path) -> Path:
 
 def _tone_list(root: Path) -> Path:
     """A trial list of the user's own: 3 "speakers" = 3 tone frequencies, 3 utterances each."""
-    rng = np.random.default_rng(1)
-    t = np.arange(12000) / 16000
-    utts = []
-    for spk, freq in enumerate((180.0, 700.0, 2500.0)):
-        for k in range(3):
-            rel = f"tone{spk}/{k}.wav"
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            wave = 0.4 * np.sin(2 * np.pi * freq * t[: 8000 + 1000 * k]) + 0.02 * rng.normal(
-                size=8000 + 1000 * k
-            )
-            sf.write(str(root / rel), wave.astype(np.float32), 16000)
-            utts.append((spk, rel))
-    trials = [Trial(int(a[0] == b[0]), a[1], b[1]) for i, a in enumerate(utts) for b in utts[i + 1 :]]
-    write_trials(root / "trials.txt", trials)
+    write_trials(root / "trials.txt", tone_corpus(root, freqs=(180.0, 700.0, 2500.0), utterances=3))
     return root / "trials.txt"
 
 
