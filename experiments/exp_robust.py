@@ -36,7 +36,7 @@ EXPERIMENT = PARENT.derive(
         # has no per-utterance mean to normalise.
         # 4x the training speakers (1,040 x 10 utterances: 800 train / 80 val / 160 test) and 2,500 steps
         # instead of exp_122's 260 speakers and 1,000 steps: together they gained on the held-out rows,
-        # more speakers alone did not (README); ~21 min in all on 2 cores
+        # more speakers alone did not (README); 22 min 40 s from nothing on 2 idle cores (README)
         "cpu": {
             "model.frontend.mean_norm_smooth": 3,
             "data.synth_speakers": 1040,
