@@ -57,12 +57,13 @@ def train(name: str, out: Path) -> Path:
 def heldout_corpus(path: Path, speakers: int) -> Path:
     """The held-out corpus at ``path``: one already there is verified and used as it was made (whatever its
     speaker count); otherwise ``speakers`` x 10 utterances with seed HELDOUT_SEED are generated."""
-    from speaker_tf.data.synth import generate_heldout_corpus
+    from speaker_tf.data.synth import corpus_meta, generate_heldout_corpus
     from speaker_tf.errors import CorpusError
 
     arguments = {"speakers": speakers, "utterances": 10, "seed": HELDOUT_SEED}
-    if (path / "meta.json").is_file():
-        made = json.loads((path / "meta.json").read_text()).get("arguments") or {}
+    meta = corpus_meta(path)
+    if meta is not None:
+        made = meta.get("arguments") or {}
         if not made.get("heldout"):
             raise CorpusError(f"--heldout {str(path)!r} holds a corpus that is not a held-out corpus: {made}")
         arguments = {key: made[key] for key in arguments}

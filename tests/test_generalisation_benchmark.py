@@ -131,3 +131,10 @@ def test_benchmark_refuses_a_training_corpus_as_the_held_out_corpus(tmp_path, ti
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"--heldout {str(tiny_corpus)!r} holds a corpus that is not a held-out corpus" in done.stderr
     assert not (tmp_path / "out").exists()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{")
+    argv[argv.index(str(tiny_corpus))] = str(broken)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and f"{str(broken / 'meta.json')!r} is unreadable" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()

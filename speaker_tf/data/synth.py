@@ -374,6 +374,18 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+def corpus_meta(out: str | os.PathLike) -> dict | None:
+    """The meta.json of the synthetic corpus in ``out`` (its ``arguments`` say how it was made); None when
+    ``out`` holds none; CorpusError naming the file when it is unreadable."""
+    meta_path = Path(out) / "meta.json"
+    if not meta_path.is_file():
+        return None
+    meta = _read_json(meta_path)
+    if meta is None:
+        raise CorpusError(f"{str(meta_path)!r} is unreadable; refusing to touch {str(out)!r}")
+    return meta
+
+
 def _check_output_dir(out: Path, arguments: dict) -> dict | None:
     """The meta.json of ``out`` when it already holds this corpus; None when it is to be
     (re)generated; CorpusError when it holds anything else."""
@@ -383,11 +395,8 @@ def _check_output_dir(out: Path, arguments: dict) -> dict | None:
         raise CorpusError(f"output {str(out)!r} exists and is not a folder")
     if not any(out.iterdir()):
         return None
-    meta_path = out / "meta.json"
-    if meta_path.is_file():
-        meta = _read_json(meta_path)
-        if meta is None:
-            raise CorpusError(f"{str(meta_path)!r} is unreadable; refusing to touch {str(out)!r}")
+    meta = corpus_meta(out)
+    if meta is not None:
         if meta.get("arguments") == arguments and meta.get("generator_version") == GENERATOR_VERSION:
             return meta
         raise CorpusError(
