@@ -23,7 +23,10 @@ Each trial list is scored by the encoder (cosine of the mean of 2 s window embed
 run), by the MFCC baseline, and by their fusion (weights fitted on the run's own validation trials, saved in
 RUN/fusion.json; reported apart: it is not the learned embedding alone). Prints one JSON line per measurement,
 then a Markdown table, then a second one: the baseline on its 20 MFCC means alone (the long-term spectral
-envelope) and on its 20 standard deviations alone.
+envelope) and on its 20 standard deviations alone. A third table puts the two systems on each other's footing:
+the baseline z-scores its statistics over the trial list's own utterances (an unsupervised adaptation to the
+list's domain) and the encoder does not, so each is also scored standardised on the list (`speaker-tf score
+--standardise list`) and on REFERENCE_FILES utterances of the run's training corpus (no test statistics).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ HELDOUT_SEED = 1234
 # speaker sample so small that two runs of one recipe differed by a few points
 HELDOUT_SPEAKERS = 120
 OWN, HELDOUT, SAME_CHANNEL = "own test", "held-out", "held-out, same channel"  # the rows every run gets
+REFERENCE_FILES = 400  # training utterances (evenly spaced in sorted order) whose statistics standardise
 
 
 def train(name: str, out: Path) -> Path:
@@ -91,6 +95,26 @@ def trial_sets(run_dir: Path, heldout: Path, extra: dict[str, Path]) -> dict[str
 # (the two held-out lists) embed each file once
 _EMBEDDINGS: dict[tuple[Path, Path], dict[str, np.ndarray]] = {}
 _MFCC: dict[str, np.ndarray] = {}
+_EMBEDDERS: dict[Path, object] = {}
+_REFERENCE: dict[Path, tuple[np.ndarray, np.ndarray]] = {}  # run -> (encoder, MFCC) training statistics rows
+
+
+def reference(run_dir: Path, embed) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings and raw MFCC statistics of REFERENCE_FILES training utterances of the run's corpus."""
+    from speaker_tf.config.base import ExperimentConfig
+    from speaker_tf.data.audio import AUDIO_EXTENSIONS
+    from speaker_tf.data.baseline import utterance_embeddings
+    from speaker_tf.evaluation.scoring import embed_utterances
+    from speaker_tf.training.splits import resolve_corpus_root
+
+    if run_dir not in _REFERENCE:
+        config = ExperimentConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+        train = resolve_corpus_root(config.data) / "train"
+        files = sorted(str(f) for f in train.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS)
+        files = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, REFERENCE_FILES).astype(int))]
+        found = embed_utterances(embed, files, window_seconds=config.data.eval_seconds or None)
+        _REFERENCE[run_dir] = np.stack([found[f] for f in files]), utterance_embeddings(files)
+    return _REFERENCE[run_dir]
 
 
 def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
@@ -98,30 +122,41 @@ def measure(run_dir: Path, trials_path: Path, root: Path) -> dict[str, float]:
     from speaker_tf.evaluation.embedder import load_embedder
     from speaker_tf.evaluation.fusion import load_fusion
     from speaker_tf.evaluation.metrics import verification_report
+    from speaker_tf.evaluation.normalization import standardise
     from speaker_tf.evaluation.scoring import cosine_scores, embed_utterances, read_trials, trial_utterances
 
     config = json.loads((run_dir / "config.json").read_text())
     trials = read_trials(trials_path)
     labels = np.array([t.label for t in trials])
+    if run_dir not in _EMBEDDERS:
+        _EMBEDDERS[run_dir] = load_embedder(run_dir / "encoder.keras")
+    embed = _EMBEDDERS[run_dir]
     embeddings = _EMBEDDINGS.setdefault((run_dir, root), {})
     missing = [u for u in trial_utterances(trials) if u not in embeddings]
     if missing:
         embeddings.update(
-            embed_utterances(
-                load_embedder(run_dir / "encoder.keras"),
-                missing,
-                window_seconds=config["data"]["eval_seconds"] or None,
-                root=root,
-            )
+            embed_utterances(embed, missing, window_seconds=config["data"]["eval_seconds"] or None, root=root)
         )
     learned = cosine_scores(embeddings, trials)
     baseline = score_trials(trials, root, cache=_MFCC)
+    utts = trial_utterances(trials)
+    own = np.stack([embeddings[u] for u in utts])
+    train_embeddings, train_mfcc = reference(run_dir, embed)
+    footing = {
+        "model_standardised_list": cosine_scores(dict(zip(utts, standardise(own, own), strict=True)), trials),
+        "model_standardised_train": cosine_scores(
+            dict(zip(utts, standardise(own, train_embeddings), strict=True)), trials
+        ),
+        "baseline_standardised_train": score_trials(trials, root, cache=_MFCC, reference=train_mfcc),
+    }
     fused = load_fusion(run_dir).apply(learned, baseline)
     out = {}
     for system, scores in (("model", learned), ("baseline", baseline), ("fused", fused)):
         report = verification_report(scores, labels)
         out[f"{system}_eer"] = 100 * report["eer"]
         out[f"{system}_min_dcf_p01"] = report["min_dcf_p01"]
+    for name, scores in footing.items():
+        out[f"{name}_eer"] = 100 * verification_report(scores, labels)["eer"]
     out["n_trials"] = len(trials)
     # what the baseline's score rests on: its 20 means (the long-term spectral envelope, which a channel
     # colours) or its 20 standard deviations (how the envelope moves)
@@ -242,6 +277,18 @@ def main() -> None:
         print(
             f"| {set_name} | {r['baseline_eer']:.2f} | {r['baseline_mean_only_eer']:.2f} "
             f"| {r['baseline_std_only_eer']:.2f} |"
+        )
+    print()
+    print(
+        "| recipe | trials | encoder EER % | standardised on the list | on training utterances "
+        "| MFCC baseline (standardised on the list) | baseline standardised on training utterances |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for (name, set_name), r in results.items():
+        print(
+            f"| {name} | {set_name} | {r['model_eer']:.2f} | {r['model_standardised_list_eer']:.2f} "
+            f"| {r['model_standardised_train_eer']:.2f} | {r['baseline_eer']:.2f} "
+            f"| {r['baseline_standardised_train_eer']:.2f} |"
         )
 
 

@@ -280,3 +280,75 @@ def test_score_cli_fuse_baseline_errors(tmp_path):
         score_cli.run(_parse(score_cli, argv))
     with pytest.raises(ValueError, match="do not combine"):
         score_cli.run(_parse(score_cli, [*argv, "--cohort", str(tmp_path / "audio")]))
+
+
+def test_score_cli_standardise_matches_brute_force(tmp_path, capsys):
+    """--standardise list / FOLDER: each dimension z-scored with that set's statistics, then cosine."""
+    from speaker_tf.evaluation.embedder import load_embedder
+    from speaker_tf.evaluation.scoring import embed_utterances
+
+    _tiny_encoder().save(tmp_path / "encoder.keras")
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    tone_corpus(
+        tmp_path / "domain" / "unlabelled", freqs=(300.0, 1200.0, 3000.0)
+    )  # "the user's domain": 6 files
+    base = ["--model", str(tmp_path / "encoder.keras"), "--trials", str(tmp_path / "trials.txt")]
+    base += ["--root", str(tmp_path / "audio")]
+    out_list, out_dir = tmp_path / "list.txt", tmp_path / "dir.txt"
+    assert score_cli.run(_parse(score_cli, [*base, "--out", str(out_list), "--standardise", "list"])) == 0
+    assert "standardised on the trial list's 6 utterances" in capsys.readouterr().out
+    argv = [*base, "--out", str(out_dir), "--standardise", str(tmp_path / "domain")]
+    assert score_cli.run(_parse(score_cli, argv)) == 0
+    assert f"standardised on 6 files of {tmp_path / 'domain'}" in capsys.readouterr().out
+
+    embed = load_embedder(tmp_path / "encoder.keras")
+    utts = sorted({u for t in trials for u in (t.enroll, t.test)})
+    emb = embed_utterances(embed, utts, root=tmp_path / "audio")
+    domain = embed_utterances(embed, utts, root=tmp_path / "domain" / "unlabelled")
+    for path, reference in ((out_list, list(emb.values())), (out_dir, list(domain.values()))):
+        ref = np.array(reference, dtype=np.float64)
+        mean, std = ref.mean(axis=0), ref.std(axis=0)
+        got, labels = read_score_file(path)
+        assert labels.tolist() == [t.label for t in trials]
+        for score, t in zip(got, trials, strict=True):
+            a, b = (emb[t.enroll] - mean) / std, (emb[t.test] - mean) / std
+            assert score == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b), abs=1e-6)
+    # the list's own statistics and the domain folder's differ, so do the scores
+    assert not np.allclose(read_score_file(out_list)[0], read_score_file(out_dir)[0])
+
+
+def test_score_cli_standardise_errors_name_the_source(tmp_path):
+    from speaker_tf.errors import AudioError
+
+    model = tmp_path / "m.keras"
+    _tiny_encoder().save(model)
+    trials = _corpus(tmp_path / "audio")
+    write_trials(tmp_path / "trials.txt", trials)
+    common = [
+        "--model",
+        str(model),
+        "--trials",
+        str(tmp_path / "trials.txt"),
+        "--root",
+        str(tmp_path / "audio"),
+    ]
+    common += ["--out", str(tmp_path / "s.txt")]
+    missing = tmp_path / "nowhere"
+    with pytest.raises(CorpusError, match=f"--standardise {str(missing)!r}: not 'list' and not a folder"):
+        score_cli.run(_parse(score_cli, [*common, "--standardise", str(missing)]))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AudioError, match="folder .*empty.* contains no audio files"):
+        score_cli.run(_parse(score_cli, [*common, "--standardise", str(tmp_path / "empty")]))
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "a.wav").write_bytes((tmp_path / "audio" / trials[0].enroll).read_bytes())
+    with pytest.raises(CorpusError, match="holds 1 audio file; a standard deviation needs at least 2"):
+        score_cli.run(_parse(score_cli, [*common, "--standardise", str(tmp_path / "one")]))
+    for flag in (["--cohort", str(tmp_path / "audio")], ["--fuse-baseline", str(tmp_path / "f.json")]):
+        with pytest.raises(ValueError, match=f"--standardise and {flag[0]} do not combine"):
+            score_cli.run(_parse(score_cli, [*common, "--standardise", "list", *flag]))
+    # the score file lands inside the standardisation folder: refused, nothing written
+    inside = ["--out", str(tmp_path / "audio" / "scores.txt"), "--standardise", str(tmp_path / "audio")]
+    with pytest.raises(ValueError, match="is inside the standardisation folder"):
+        score_cli.run(_parse(score_cli, [*common[:-2], *inside]))
+    assert not (tmp_path / "s.txt").exists() and not (tmp_path / "audio" / "scores.txt").exists()

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from speaker_tf.errors import AudioError, CorpusError
-from speaker_tf.evaluation.normalization import s_norm
+from speaker_tf.evaluation.normalization import s_norm, standardise
 from speaker_tf.evaluation.scoring import (
     Trial,
     cosine_scores,
@@ -212,3 +212,31 @@ def test_s_norm_rejects_bad_top_n_and_shapes():
         s_norm(np.zeros(2), e, e, np.eye(4))
     with pytest.raises(ValueError, match="dimension"):
         s_norm(np.zeros(3), e, e, np.eye(5))
+
+
+def test_standardise_matches_a_loop_over_dimensions():
+    rng = np.random.default_rng(9)
+    emb = rng.normal(size=(6, 3)) * [1.0, 5.0, 0.1] + [2.0, -1.0, 0.0]
+    ref = rng.normal(size=(9, 3)) * [2.0, 0.5, 3.0] + [1.0, 4.0, -2.0]
+    got = standardise(emb, ref)
+    for d in range(3):
+        col = ref[:, d]
+        mean = sum(col) / len(col)
+        std = (sum((v - mean) ** 2 for v in col) / len(col)) ** 0.5  # population std
+        for i in range(6):
+            assert got[i, d] == pytest.approx((emb[i, d] - mean) / std, rel=1e-12)
+    own = standardise(emb, emb)  # a set standardising itself: zero mean, unit std per dimension
+    np.testing.assert_allclose(own.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(own.std(axis=0), 1.0, rtol=1e-12)
+
+
+def test_standardise_constant_dimension_and_errors():
+    ref = np.array([[1.0, 3.0], [2.0, 3.0], [3.0, 3.0]])  # dimension 1 constant: centred, not blown to inf
+    got = standardise(np.array([[2.0, 3.0]]), ref)
+    np.testing.assert_array_equal(got, [[0.0, 0.0]])
+    with pytest.raises(ValueError, match="at least 2 embeddings"):
+        standardise(np.ones((3, 2)), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="reference dimension 3 differs from embedding dimension 2"):
+        standardise(np.ones((3, 2)), np.ones((4, 3)))
+    with pytest.raises(ValueError, match="reference contains NaN"):
+        standardise(np.ones((3, 2)), np.array([[1.0, np.nan], [0.0, 1.0]]))

@@ -2,7 +2,8 @@
 
 Every figure it prints is recomputed here by brute force: whole-utterance embeddings of the run's
 encoder (`data.eval_seconds=0`) of peak-normalised audio, cosine scores, the MFCC baseline's scores
-and the run's fusion (w_a z(model) + w_b z(baseline) + b), on each trial list it names.
+and the run's fusion (w_a z(model) + w_b z(baseline) + b), on each trial list it names; and both systems
+standardised per dimension on the list's own utterances or on the run's training utterances.
 """
 
 from __future__ import annotations
@@ -57,32 +58,61 @@ def _tone_list(root: Path) -> Path:
     return root / "trials.txt"
 
 
-def _expected(run: Path, trials_path: Path, root: Path) -> dict[str, float]:
+def _z_cosine(a: np.ndarray, b: np.ndarray, reference: np.ndarray) -> float:
+    """Cosine of two vectors, each dimension z-scored with the reference rows' mean and population std."""
+    mean = reference.mean(axis=0)
+    std = np.sqrt(((reference - mean) ** 2).mean(axis=0))
+    a, b = (a - mean) / std, (b - mean) / std
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def _expected(run: Path, trials_path: Path, root: Path, corpus: Path) -> dict[str, float]:
     import keras
 
     from speaker_tf.data.audio import load_audio
-    from speaker_tf.data.baseline import score_trials
+    from speaker_tf.data.baseline import score_trials, utterance_embeddings
 
     model = keras.saving.load_model(run / "encoder.keras")
+
+    def embed(path: Path) -> np.ndarray:
+        wave = load_audio(path, 16000)
+        e = np.asarray(model((wave / np.abs(wave).max())[None]))[0]  # peak-normalised, as training reads it
+        return e / np.linalg.norm(e)
+
     trials = read_trials(trials_path)
     labels = np.array([t.label for t in trials])
-    embedding = {}
-    for utt in {u for t in trials for u in (t.enroll, t.test)}:
-        wave = load_audio(root / utt, 16000)
-        e = np.asarray(model((wave / np.abs(wave).max())[None]))[0]  # peak-normalised, as training reads it
-        embedding[utt] = e / np.linalg.norm(e)
+    embedding = {utt: embed(root / utt) for utt in {u for t in trials for u in (t.enroll, t.test)}}
     model_scores = np.array([embedding[t.enroll] @ embedding[t.test] for t in trials])
     baseline = score_trials(trials, root)
+    # the footing table: fewer than 400 training files, so the reference is every one of them
+    train_files = sorted((corpus / "train").rglob("*.wav"))
+    assert 2 <= len(train_files) < 400
+    train_embeddings = np.stack([embed(f) for f in train_files])
+    train_mfcc = utterance_embeddings(train_files)
+    utts = sorted(embedding)
+    own = np.stack([embedding[u] for u in utts])
+    mfcc = dict(zip(utts, utterance_embeddings([root / u for u in utts]), strict=True))
+    footing = {
+        "model_standardised_list_eer": [
+            _z_cosine(embedding[t.enroll], embedding[t.test], own) for t in trials
+        ],
+        "model_standardised_train_eer": [
+            _z_cosine(embedding[t.enroll], embedding[t.test], train_embeddings) for t in trials
+        ],
+        "baseline_standardised_train_eer": [
+            _z_cosine(mfcc[t.enroll], mfcc[t.test], train_mfcc) for t in trials
+        ],
+    }
     f = FUSION
     fused = (
         f["weight_a"] * (model_scores - f["mean_a"]) / f["std_a"]
         + f["weight_b"] * (baseline - f["mean_b"]) / f["std_b"]
         + f["bias"]
     )
-    return {
-        name: 100 * compute_eer(scores, labels)[0]
-        for name, scores in (("model_eer", model_scores), ("baseline_eer", baseline), ("fused_eer", fused))
-    } | {"n_trials": len(trials)}
+    systems = {"model_eer": model_scores, "baseline_eer": baseline, "fused_eer": fused, **footing}
+    return {name: 100 * compute_eer(np.asarray(scores), labels)[0] for name, scores in systems.items()} | {
+        "n_trials": len(trials)
+    }
 
 
 @pytest.mark.slow
@@ -110,16 +140,22 @@ def test_benchmark_scores_every_row_of_every_run_side_by_side(tmp_path, tiny_cor
     }
     assert set(rows) == {(recipe, name) for recipe in ("first", "second") for name in lists}
     for name, (trials_path, root) in lists.items():
-        expected = _expected(run, trials_path, root)
+        expected = _expected(run, trials_path, root, tiny_corpus)
         for recipe in ("first", "second"):
             got = rows[recipe, name]
             assert got["n_trials"] == expected["n_trials"]
-            for key in ("model_eer", "baseline_eer", "fused_eer"):
+            for key in set(expected) - {"n_trials"}:
                 assert got[key] == pytest.approx(expected[key], abs=1e-6), (recipe, name, key)
         # the Markdown table: one line per trial list, both runs' columns side by side
         e = expected
         cells = f"| {name} | {e['model_eer']:.2f} | {e['model_eer']:.2f} | {e['baseline_eer']:.2f} |"
         assert cells in done.stdout
+        footing = (
+            f"| first | {name} | {e['model_eer']:.2f} | {e['model_standardised_list_eer']:.2f} "
+            f"| {e['model_standardised_train_eer']:.2f} | {e['baseline_eer']:.2f} "
+            f"| {e['baseline_standardised_train_eer']:.2f} |"
+        )
+        assert footing in done.stdout
     assert f"held-out corpus {heldout}: reused as made with" in done.stdout
     # nothing was trained: no recipe folder under --out
     assert not (tmp_path / "out" / "first").exists() and not (tmp_path / "out" / "second").exists()

@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="adaptive S-norm: use the N most similar cohort speakers per side (default: all, plain S-norm)",
     )
     parser.add_argument(
+        "--standardise",
+        metavar="SOURCE",
+        help="z-score every embedding dimension before the cosine with the mean / std of SOURCE: 'list' "
+        "(the trial list's own utterances, as the MFCC baseline does with its statistics) or a folder of "
+        "unlabelled audio from the domain you score (e.g. your recordings); './list' names a folder 'list'",
+    )
+    parser.add_argument(
         "--fuse-baseline",
         nargs="?",
         const="",
@@ -86,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         raise CorpusError(f"audio root {str(root)!r} is not a directory")
     trials = read_trials(args.trials)
     model = resolve_model(args.model)
+    reference_files = _reference_files(args)
     _check_out(args, trials, model)  # before the slow part
     fusion = _fusion(args, model)
     embed = load_embedder(model.path)
@@ -97,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         root=root,
         batch_size=args.batch_size,
     )
+    if args.standardise:
+        embeddings = _standardise(embeddings, reference_files, args, embed)
     scores = cosine_scores(embeddings, trials)
     if args.cohort:
         scores = _normalise(scores, embeddings, trials, args, embed)
@@ -143,6 +153,55 @@ def _fusion(args: argparse.Namespace, model):
     return load_fusion(model.run_dir)
 
 
+def _reference_files(args: argparse.Namespace) -> list[Path] | None:
+    """The audio files of a --standardise folder (None for 'list' or without the flag), checked early."""
+    from speaker_tf.errors import CorpusError
+    from speaker_tf.export.tools import collect_audio_files
+
+    if not args.standardise:
+        return None
+    for other, flag in ((args.cohort, "--cohort"), (args.fuse_baseline, "--fuse-baseline")):
+        if other is not None:
+            raise ValueError(
+                f"--standardise and {flag} do not combine: the {flag[2:].replace('-', ' ')} works on raw "
+                "cosine scores"
+            )
+    if args.standardise == "list":
+        return None
+    folder = Path(args.standardise)
+    if not folder.is_dir():
+        raise CorpusError(f"--standardise {args.standardise!r}: not 'list' and not a folder")
+    files = collect_audio_files([folder])
+    if len(files) < 2:
+        raise CorpusError(
+            f"--standardise folder {str(folder)!r} holds 1 audio file; a standard deviation needs at least 2"
+        )
+    return files
+
+
+def _standardise(
+    embeddings: dict, reference_files: list[Path] | None, args: argparse.Namespace, embed
+) -> dict:
+    """The trial embeddings z-scored per dimension with the --standardise source's statistics."""
+    import numpy as np
+
+    from speaker_tf.evaluation.normalization import standardise
+    from speaker_tf.evaluation.scoring import embed_utterances
+
+    utts = list(embeddings)
+    matrix = np.stack([embeddings[u] for u in utts])
+    if reference_files is None:
+        reference = matrix
+        print(f"standardised on the trial list's {len(utts)} utterances")
+    else:
+        found = embed_utterances(
+            embed, [str(f) for f in reference_files], args.window, args.hop, batch_size=args.batch_size
+        )
+        reference = np.stack(list(found.values()))
+        print(f"standardised on {len(reference)} files of {args.standardise}")
+    return dict(zip(utts, standardise(matrix, reference), strict=True))
+
+
 def _check_out(args: argparse.Namespace, trials, model) -> None:
     """--out is new (or --force), in a writable folder, and none of the inputs."""
     from speaker_tf.cli.output_file import check_output_file
@@ -153,6 +212,8 @@ def _check_out(args: argparse.Namespace, trials, model) -> None:
     folders = [("export", model.path)] if model.kind == "export" else []
     if args.cohort:
         folders.append(("cohort", args.cohort))
+    if args.standardise and args.standardise != "list":
+        folders.append(("standardisation folder", args.standardise))
     check_output_file(args.out, force=args.force, inputs=inputs, input_folders=folders)
 
 

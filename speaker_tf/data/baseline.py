@@ -138,13 +138,17 @@ def score_trials(
     workers: int | None = None,
     cache: dict[str, np.ndarray] | None = None,
     dims: slice = slice(None),
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cosine scores of z-scored MFCC statistics for ``Trial`` objects whose paths are under ``root``.
 
     ``cache`` (file path -> raw statistics) is read and filled, so that trial lists sharing files compute
-    each file once; the z-scoring is always over this list's utterances. ``dims`` scores on some of the 40
-    statistics only (``slice(0, 20)``: the MFCC means, ``slice(20, 40)``: their standard deviations).
+    each file once. The z-scoring is over this list's utterances, or with the statistics of ``reference``
+    (``[M, 40]`` raw statistics of other files, e.g. training utterances) when given. ``dims`` scores on
+    some of the 40 statistics only (``slice(0, 20)``: the MFCC means, ``slice(20, 40)``: their standard
+    deviations).
     """
+    from speaker_tf.evaluation.normalization import standardise
     from speaker_tf.evaluation.scoring import cosine_scores, trial_utterances
 
     utts = trial_utterances(trials)
@@ -152,8 +156,10 @@ def score_trials(
     cache = {} if cache is None else cache
     missing = [p for p in dict.fromkeys(paths) if p not in cache]
     cache.update(zip(missing, utterance_embeddings(missing, workers), strict=True))
-    emb = np.stack([cache[p][dims] for p in paths]) if paths else np.zeros((0, 40))[:, dims]
-    emb = (emb - emb.mean(axis=0)) / np.maximum(emb.std(axis=0), 1e-8)
+    if not paths:
+        return np.zeros((0,), dtype=np.float64)
+    emb = np.stack([cache[p][dims] for p in paths])
+    emb = standardise(emb, emb if reference is None else np.asarray(reference)[:, dims])
     return cosine_scores(dict(zip(utts, emb, strict=True)), trials)
 
 

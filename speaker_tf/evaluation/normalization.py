@@ -1,4 +1,4 @@
-"""Score normalisation with a cohort of training-speaker embeddings (pure NumPy).
+"""Score and embedding normalisation (pure NumPy): S-norm with a cohort, per-dimension standardisation.
 
 S-norm (symmetric normalisation; Kenny, "Bayesian speaker verification with
 heavy-tailed priors", Odyssey 2010) averages a Z-norm of the score w.r.t. the
@@ -14,6 +14,14 @@ recognition approaches for real applications", Interspeech 2011; Matejka et al.,
 Interspeech 2017) uses only the ``top_n`` highest cohort scores of each side,
 i.e. the cohort speakers most similar to that utterance.
 
+Embedding standardisation (`standardise`) z-scores every embedding dimension with the mean and
+standard deviation of a reference set before the cosine: the mean/variance normalisation of a
+back-end trained on unlabelled data (Kaldi's x-vector recipes subtract a global mean before LDA /
+PLDA; Garcia-Romero & Espy-Wilson, "Analysis of i-vector length normalization in speaker recognition
+systems", Interspeech 2011, centre and whiten before length normalisation). With the evaluation set
+itself as the reference it is exactly what the MFCC baseline does with its statistics
+(``speaker_tf.data.baseline.score_trials``): an unsupervised adaptation to that set's domain.
+
 Standard deviations are population ones (ddof = 0).
 """
 
@@ -25,9 +33,10 @@ import numpy as np
 
 from speaker_tf.evaluation.scoring import l2_normalize
 
-__all__ = ["cohort_statistics", "s_norm"]
+__all__ = ["cohort_statistics", "s_norm", "standardise"]
 
 _CHUNK = 2048  # rows of the [rows, cohort] score matrix held at once
+_STD_FLOOR = 1e-8  # a constant reference dimension is centred, not divided by ~0
 
 
 def _as_matrix(x: Any, name: str) -> np.ndarray:
@@ -96,3 +105,22 @@ def s_norm(
     mu_t, sd_t = cohort_statistics(t, cohort, top_n)
     eps = 1e-12
     return 0.5 * ((s - mu_e) / np.maximum(sd_e, eps) + (s - mu_t) / np.maximum(sd_t, eps))
+
+
+def standardise(embeddings: Any, reference: Any) -> np.ndarray:
+    """``[N, D]`` embeddings z-scored per dimension with the mean / std of ``reference`` ``[M, D]``.
+
+    ``reference`` may be ``embeddings`` itself (the set standardises itself). A dimension constant
+    over the reference is only centred (its std is floored at 1e-8), so nothing becomes NaN.
+    """
+    emb = _as_matrix(embeddings, "embeddings")
+    ref = _as_matrix(reference, "reference")
+    if ref.shape[0] < 2:
+        raise ValueError(
+            f"reference needs at least 2 embeddings to give a standard deviation, got {ref.shape[0]}"
+        )
+    if ref.shape[1] != emb.shape[1]:
+        raise ValueError(
+            f"reference dimension {ref.shape[1]} differs from embedding dimension {emb.shape[1]}"
+        )
+    return (emb - ref.mean(axis=0)) / np.maximum(ref.std(axis=0), _STD_FLOOR)
